@@ -1,0 +1,1 @@
+# Copyright (c) mmaction-sugar contributors. All rights reserved.

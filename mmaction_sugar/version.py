@@ -1,0 +1,2 @@
+# Copyright (c) mmaction-sugar contributors. All rights reserved.
+__version__ = '0.1.0'
