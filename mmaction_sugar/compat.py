@@ -1,0 +1,227 @@
+# Copyright (c) mmaction-sugar contributors. All rights reserved.
+"""Narrow fixes for the toolbox stack on current Python packages.
+
+The pinned stack (torch 2.13, mmengine 0.10.7, mmcv-lite 2.1.0,
+mmaction2 1.2.0, numpy 2.x) does not work out of the box. Each fix below is
+applied once, when :mod:`mmaction_sugar` is imported, which mmengine does
+through the configs' ``custom_imports`` *before* ``mmaction.models`` is
+imported (so the toolbox's own ``tools/train.py`` benefits too). Every fix
+names its upstream cause, changes only what that cause breaks, and is a
+no-op where the installed packages already behave.
+
+1. ``mmaction/models/localizers/drn`` is missing from the mmaction2 1.2.0
+   wheel (open-mmlab/mmaction2#2714), so ``import mmaction.models`` raises
+   ``ModuleNotFoundError``. A placeholder module that provides ``DRN`` (and
+   raises a clear error if someone builds it) is put in ``sys.modules``.
+2. With ``transformers`` installed, ``mmaction.utils.dependency.
+   WITH_MULTIMODAL`` is True and ``mmaction.models`` imports VindLU, which
+   needs ``timm`` and ``torchvision`` (no CPU wheels in this setup). The flag
+   is cleared only when those two packages are not importable, so the
+   toolbox registers its usual "please install" placeholders instead.
+3. torch >= 2.6 loads with ``weights_only=True``, which rejects mmengine
+   checkpoints (message hub ``HistoryBuffer`` and numpy scalars/arrays).
+   The exact globals they need are added to torch's safe-globals
+   allow-list; nothing else is allowed and ``weights_only=False`` is never
+   used. Checkpoints written under numpy 1.x pickle ``numpy.core.*`` names,
+   which are allowed under those names too.
+4. numpy 2 removed ``np.Inf``, ``np.trapz`` and ``np.in1d``, still used by
+   mmaction's ``PoseCompact``/``MMCompact`` and its evaluation helpers;
+   they are restored as aliases of their numpy 2 spellings.
+5. mmengine's ``_init_dist_pytorch`` calls ``torch.cuda.set_device``
+   unconditionally, so ``--launcher pytorch`` fails on a CPU build. On a
+   machine without CUDA the call is skipped and the CUDA-only ``nccl``
+   backend falls back to ``gloo`` (with a warning). The Runner's
+   ``device_ids=[LOCAL_RANK]`` is handled in the configs
+   (``model_wrapper_cfg`` with ``device_ids=None``, which also suits GPUs).
+"""
+import importlib.util
+import os.path as osp
+import sys
+import types
+import warnings
+from typing import List
+
+import numpy as np
+import torch
+
+#: Names of the fixes applied in this process, in order.
+APPLIED: List[str] = []
+
+
+# 1. The missing DRN localizer -----------------------------------------------
+DRN_MODULES = ('mmaction.models.localizers.drn',
+               'mmaction.models.localizers.drn.drn')
+
+
+class DRNPlaceholder:
+    """Stands in for the ``DRN`` localizer missing from the mmaction2 wheel.
+
+    Raises:
+        ImportError: Always, when built.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise ImportError(
+            'DRN is missing from the mmaction2 1.2.0 wheel '
+            '(open-mmlab/mmaction2#2714); install mmaction2 from source to '
+            'use it.')
+
+
+def fix_missing_drn() -> bool:
+    """Provide ``mmaction.models.localizers.drn`` if the wheel lacks it.
+
+    Returns:
+        bool: Whether a placeholder was installed.
+    """
+    if DRN_MODULES[0] in sys.modules or 'mmaction.models' in sys.modules:
+        return False
+    spec = importlib.util.find_spec('mmaction')
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    root = spec.submodule_search_locations[0]
+    if osp.isdir(osp.join(root, 'models', 'localizers', 'drn')):
+        return False
+    package = types.ModuleType(DRN_MODULES[0])
+    package.__path__ = []  # a package, so that ``drn.drn`` resolves
+    module = types.ModuleType(DRN_MODULES[1])
+    module.DRN = DRNPlaceholder
+    package.drn = module
+    sys.modules[DRN_MODULES[0]] = package
+    sys.modules[DRN_MODULES[1]] = module
+    return True
+
+
+# 2. The multimodal import chain ---------------------------------------------
+def fix_multimodal_import() -> bool:
+    """Skip mmaction's VindLU import when timm/torchvision are unavailable.
+
+    Returns:
+        bool: Whether ``WITH_MULTIMODAL`` was cleared.
+    """
+    if 'mmaction.models' in sys.modules:
+        return False
+    if all(_module_available(name) for name in ('timm', 'torchvision')):
+        return False
+    from mmaction.utils import dependency
+    if not dependency.WITH_MULTIMODAL:
+        return False
+    dependency.WITH_MULTIMODAL = False
+    return True
+
+
+# 3. Safe checkpoint loading -------------------------------------------------
+def checkpoint_safe_globals() -> list:
+    """The exact globals mmengine checkpoints need under ``weights_only``.
+
+    Returns:
+        list: Objects and ``(object, 'dotted.name')`` pairs for
+        :func:`torch.serialization.add_safe_globals`.
+    """
+    from mmengine.logging import HistoryBuffer
+    from numpy._core import multiarray
+    allowed = [
+        HistoryBuffer,  # message hub state, pickled by value
+        getattr,  # HistoryBuffer pickles bound methods (getattr(obj, name))
+        np.ndarray,
+        np.dtype,
+        multiarray._reconstruct,
+        multiarray.scalar,
+        # numpy 1.x wrote these under ``numpy.core``
+        (multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'),
+        (multiarray.scalar, 'numpy.core.multiarray.scalar'),
+    ]
+    # dtype classes of the scalars and arrays a log or a metric can hold
+    for name in ('Float16DType', 'Float32DType', 'Float64DType', 'Int8DType',
+                 'Int16DType', 'Int32DType', 'Int64DType', 'UInt8DType',
+                 'UInt16DType', 'UInt32DType', 'UInt64DType', 'BoolDType'):
+        allowed.append(getattr(np.dtypes, name))
+    return allowed
+
+
+def fix_safe_torch_load() -> bool:
+    """Allow-list exactly the globals of mmengine checkpoints.
+
+    Returns:
+        bool: Always True (the allow-list is idempotent).
+    """
+    torch.serialization.add_safe_globals(checkpoint_safe_globals())
+    return True
+
+
+# 4. numpy 2 aliases ---------------------------------------------------------
+def _in1d(ar1, ar2, assume_unique=False, invert=False, **kwargs):
+    """numpy 1's ``in1d``: ``isin`` on the flattened first argument."""
+    return np.isin(np.ravel(ar1), ar2, assume_unique=assume_unique,
+                   invert=invert, **kwargs)
+
+
+NUMPY_ALIASES = {'Inf': np.inf, 'trapz': np.trapezoid, 'in1d': _in1d}
+
+
+def fix_numpy2_aliases() -> bool:
+    """Restore ``np.Inf``, ``np.trapz`` and ``np.in1d`` on numpy 2.
+
+    Returns:
+        bool: Whether any alias was added.
+    """
+    added = False
+    for name, value in NUMPY_ALIASES.items():
+        if name not in np.__dict__:
+            setattr(np, name, value)
+            added = True
+    return added
+
+
+# 5. CPU distributed ---------------------------------------------------------
+def fix_cpu_dist_init() -> bool:
+    """Let ``--launcher pytorch`` initialise on machines without CUDA.
+
+    Returns:
+        bool: Whether mmengine's ``_init_dist_pytorch`` was wrapped.
+    """
+    from mmengine.dist import utils as dist_utils
+    original = dist_utils._init_dist_pytorch
+    if getattr(original, '_sugar_patched', False):
+        return False
+
+    def init_dist_pytorch(backend, init_backend='torch', **kwargs):
+        if torch.cuda.is_available():
+            return original(backend, init_backend=init_backend, **kwargs)
+        if backend == 'nccl':
+            warnings.warn('CUDA is not available: distributed backend '
+                          "'nccl' replaced by 'gloo'.")
+            backend = 'gloo'
+        if init_backend != 'torch':
+            raise ValueError(f'init_backend={init_backend!r} needs CUDA; '
+                             "use init_backend='torch' on CPU.")
+        torch.distributed.init_process_group(backend=backend, **kwargs)
+
+    init_dist_pytorch._sugar_patched = True
+    init_dist_pytorch.__wrapped__ = original
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+    return True
+
+
+FIXES = (fix_missing_drn, fix_multimodal_import, fix_safe_torch_load,
+         fix_numpy2_aliases, fix_cpu_dist_init)
+
+
+def apply_all() -> List[str]:
+    """Apply every fix once; safe to call repeatedly.
+
+    Returns:
+        list[str]: The names of the fixes that changed something in this
+        process so far.
+    """
+    for fix in FIXES:
+        if fix() and fix.__name__ not in APPLIED:
+            APPLIED.append(fix.__name__)
+    return list(APPLIED)
+
+
+def _module_available(name: str) -> bool:
+    """Whether ``name`` can be imported, without importing it."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
