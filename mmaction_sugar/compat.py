@@ -33,6 +33,10 @@ no-op where the installed packages already behave.
    backend falls back to ``gloo`` (with a warning). The Runner's
    ``device_ids=[LOCAL_RANK]`` is handled in the configs
    (``model_wrapper_cfg`` with ``device_ids=None``, which also suits GPUs).
+
+Not fixable here, because it runs before any plugin code: mmengine resolves
+``mmaction::`` config paths with ``pkg_resources``, which setuptools >= 81
+removed; ``setup.cfg`` pins ``setuptools==80.9.0``.
 """
 import importlib.util
 import os.path as osp

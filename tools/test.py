@@ -8,11 +8,11 @@ import argparse
 import os
 import os.path as osp
 
-import mmaction_sugar  # noqa: F401  (compat fixes before the toolbox loads)
+from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmaction.registry import RUNNERS
+import mmaction_sugar  # noqa: F401  (compat fixes, registered modules)
 
 
 def parse_args():

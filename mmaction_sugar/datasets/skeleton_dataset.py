@@ -237,4 +237,3 @@ class SkeletonDataset(PoseDataset):
         if got is not None:
             message += f', got {got}'
         return AnnotationError(message)
-
