@@ -7,7 +7,7 @@
 # Usage: bash tools/quickstart.sh [CONFIG] [extra tools/train.py options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CONFIG=${1:-configs/stgcn/stgcn_1xb16-joint-u32-24e_synthntu-xsub-keypoint-3d.py}
+CONFIG=${1:-configs/stgcn/stgcn_1xb16-joint-u32-5e_synthntu-xsub-keypoint-3d.py}
 WORK_DIR=${WORK_DIR:-work_dirs/quickstart/$(basename "${CONFIG%.py}")}
 PY=.venv/bin/python
 export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore}

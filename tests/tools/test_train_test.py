@@ -14,13 +14,13 @@ from mmengine.runner import Runner
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 STGCN = osp.join(REPO, 'configs/stgcn/'
-                 'stgcn_1xb16-joint-u32-24e_synthntu-xsub-keypoint-3d.py')
+                 'stgcn_1xb16-joint-u32-5e_synthntu-xsub-keypoint-3d.py')
 BASELINES = [
     STGCN,
     osp.join(REPO, 'configs/stgcnpp/'
-             'stgcnpp_1xb16-joint-u32-24e_synthntu-xsub-keypoint-3d.py'),
+             'stgcnpp_1xb16-joint-u32-5e_synthntu-xsub-keypoint-3d.py'),
     osp.join(REPO, 'configs/2s-agcn/'
-             '2s-agcn_1xb16-joint-u32-24e_synthntu-xsub-keypoint-3d.py'),
+             '2s-agcn_1xb16-joint-u32-5e_synthntu-xsub-keypoint-3d.py'),
 ]
 TOOLBOX_TOOLS = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools')
 
