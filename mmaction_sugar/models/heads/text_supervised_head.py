@@ -1,0 +1,232 @@
+# Copyright (c) mmaction-sugar contributors. All rights reserved.
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmaction.models.heads import BaseHead
+from mmaction.registry import MODELS
+from mmaction.utils import SampleList
+
+from mmaction_sugar.datasets.action_knowledge import ActionKnowledge
+from ..text_encoders import DEFAULT_CACHE_DIR, build_class_text_bank
+
+Classes = Optional[Sequence[Union[int, str]]]
+
+
+@MODELS.register_module()
+class TextSupervisedHead(BaseHead):
+    """SUGAR's stage-2 head: skeleton features supervised by class texts.
+
+    The backbone's feature map ``(N, M, C, T, V)`` is average-pooled over
+    persons, time and joints, projected linearly into the text space and
+    L2-normalised. Training scores it against every description text of
+    every training class (motion and visual descriptions from the action
+    knowledge, embedded once by a frozen text encoder and cached on disk,
+    so no step runs the text encoder) and applies the MIL-NCE loss with
+    the texts of the sample's class as positives (Ye et al., AAAI 2026).
+    Prediction scores each candidate class by the similarity to the mean
+    of its text embeddings, so classes never seen in training are
+    recognised by their texts alone (zero-shot); ``pred_score`` is filled
+    over all classes of the knowledge (non-candidates get probability 0),
+    so the stock ``AccMetric`` works unchanged.
+
+    Args:
+        in_channels (int): Channels of the backbone output.
+        knowledge (str): Bundled knowledge name (``'synth_ntu'``,
+            ``'ntu60'``, ``'ntu120'``, ...) or path to a knowledge JSON.
+            Its classes, in order, are the label space.
+            Defaults to ``'synth_ntu'``.
+        text_encoder (dict): Config of the frozen text encoder. Defaults
+            to ``dict(type='FrozenTextEncoder', max_length=128)``: the
+            bundled all-MiniLM-L6-v2, with room for the longest motion
+            descriptions (~80 tokens).
+        cache_dir (str): Folder of the cached class-text embeddings.
+            Defaults to ``.cache/mmaction_sugar/text_bank``.
+        temperature (float): Initial softmax temperature tau.
+            Defaults to 0.07.
+        learnable_temperature (bool): Learn ``log(1 / tau)`` (clamped to
+            tau >= 0.01). Defaults to True.
+        texts_per_class (int, optional): Per training step, use a random
+            subset of this many texts of each class (the paper's random
+            combination of descriptions). None uses all. Defaults to None.
+        train_classes (Sequence[int | str], optional): Classes (labels or
+            names) seen in training; a zero-shot split leaves the unseen
+            ones out. None means all. Defaults to None.
+        test_classes (Sequence[int | str], optional): Candidate classes at
+            prediction time (e.g. only the unseen ones for zero-shot, all
+            for generalised zero-shot). None means all. Defaults to None.
+        ce_weight (float): Weight of an extra cross-entropy term on the
+            class-mean scores. Defaults to 0.
+        dropout (float): Dropout before the projection. Defaults to 0.
+        average_clips (str): How scores of several clips of a video are
+            merged, as in ``GCNHead``. Defaults to ``'prob'``.
+        loss_cls (dict): The contrastive loss.
+            Defaults to ``dict(type='MILNCELoss')``.
+        init_cfg (dict): Initialisation of the projection.
+            Defaults to ``dict(type='Normal', layer='Linear', std=0.01)``.
+
+    Example:
+        >>> import torch
+        >>> from mmaction_sugar.models.heads import TextSupervisedHead
+        >>> head = TextSupervisedHead(in_channels=256)
+        >>> head.num_classes, head.text_embeds.shape[0]
+        (32, 32)
+        >>> feats = torch.randn(2, 2, 256, 8, 25)  # (N, M, C, T, V)
+        >>> head(feats).shape
+        torch.Size([2, 32])
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 knowledge: str = 'synth_ntu',
+                 text_encoder: Dict = dict(
+                     type='FrozenTextEncoder', max_length=128),
+                 cache_dir: str = DEFAULT_CACHE_DIR,
+                 temperature: float = 0.07,
+                 learnable_temperature: bool = True,
+                 texts_per_class: Optional[int] = None,
+                 train_classes: Classes = None,
+                 test_classes: Classes = None,
+                 ce_weight: float = 0.,
+                 dropout: float = 0.,
+                 average_clips: str = 'prob',
+                 loss_cls: Dict = dict(type='MILNCELoss'),
+                 init_cfg: Dict = dict(
+                     type='Normal', layer='Linear', std=0.01),
+                 **kwargs) -> None:
+        self.knowledge = ActionKnowledge.load(knowledge)
+        super().__init__(
+            len(self.knowledge),
+            in_channels,
+            loss_cls=loss_cls,
+            average_clips=average_clips,
+            init_cfg=init_cfg,
+            **kwargs)
+        bank = build_class_text_bank(self.knowledge, text_encoder,
+                                     cache_dir=cache_dir)
+        # derived from the knowledge and the encoder: not checkpointed
+        self.register_buffer('text_embeds', bank.embeddings, False)
+        self.register_buffer('text_mask', bank.mask, False)
+        self.register_buffer('class_embeds', bank.class_means(), False)
+        self.register_buffer('train_index',
+                             self._class_index(train_classes), False)
+        self.register_buffer('test_index',
+                             self._class_index(test_classes), False)
+        self.texts_per_class = texts_per_class
+        self.ce_weight = ce_weight
+        self.dropout = nn.Dropout(dropout) if dropout else None
+        self.proj = nn.Linear(in_channels, bank.embed_dim)
+        scale = torch.tensor(1.0 / temperature).log()
+        if learnable_temperature:
+            self.logit_scale = nn.Parameter(scale)
+        else:
+            self.register_buffer('logit_scale', scale)
+
+    @property
+    def class_names(self) -> List[str]:
+        """list[str]: The label space, in label order."""
+        return self.knowledge.class_names
+
+    def _class_index(self, classes: Classes) -> torch.Tensor:
+        """Labels of ``classes`` (names or labels), all when None."""
+        if classes is None:
+            return torch.arange(self.num_classes)
+        labels = [
+            self.knowledge.index_of(c) if isinstance(c, str) else int(c)
+            for c in classes
+        ]
+        bad = [c for c in labels if not 0 <= c < self.num_classes]
+        if bad or not labels or len(set(labels)) != len(labels):
+            raise ValueError(
+                f'classes {list(classes)}: expected distinct labels in '
+                f'[0, {self.num_classes}) or names of {self.knowledge.path}')
+        return torch.tensor(labels)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Pool and project backbone features into the text space.
+
+        Args:
+            x (torch.Tensor): Backbone features, shape (N, M, C, T, V).
+
+        Returns:
+            torch.Tensor: L2-normalised embeddings, shape (N, D).
+        """
+        x = x.mean(dim=(1, 3, 4))  # (N, C)
+        if self.dropout is not None:
+            x = self.dropout(x)
+        return F.normalize(self.proj(x), dim=-1)  # (N, D)
+
+    def scale(self) -> torch.Tensor:
+        """The logit scale ``1 / tau`` (tau clamped to >= 0.01)."""
+        return self.logit_scale.clamp(max=4.6052).exp()
+
+    def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
+        """Class scores over all classes; non-candidates are -1e4.
+
+        Args:
+            x (torch.Tensor): Backbone features, shape (N, M, C, T, V).
+
+        Returns:
+            torch.Tensor: Scores ``s . mean_text / tau``, shape (N, C).
+        """
+        scores = self.scale() * self.embed(x) @ self.class_embeds.T
+        candidates = torch.zeros_like(scores[0], dtype=torch.bool)
+        candidates[self.test_index] = True
+        return scores.masked_fill(~candidates, -1e4)  # (N, C)
+
+    def loss(self, feats: torch.Tensor, data_samples: SampleList,
+             **kwargs) -> Dict:
+        """MIL-NCE over the texts of the training classes.
+
+        Args:
+            feats (torch.Tensor): Backbone features, shape (N, M, C, T, V).
+            data_samples (list[ActionDataSample]): With ``gt_label``.
+
+        Returns:
+            dict: ``loss_cls`` (and ``loss_ce``), ``top1_acc``/``top5_acc``
+            over the training classes.
+        """
+        labels = torch.stack([d.gt_label for d in data_samples]).view(-1)
+        labels = labels.to(feats.device)
+        # position of each label among the training classes, -1 if unseen
+        lookup = torch.full((self.num_classes, ), -1, device=labels.device)
+        lookup[self.train_index] = torch.arange(
+            len(self.train_index), device=labels.device)
+        target = lookup[labels]  # (N, )
+        if (target < 0).any():
+            unseen = labels[target < 0].unique().tolist()
+            raise ValueError(f'training labels {unseen} are not among the '
+                             'head\'s train_classes (zero-shot split)')
+        texts = self.text_embeds[self.train_index]  # (C', B, D)
+        valid = self.text_mask[self.train_index]  # (C', B)
+        if self.texts_per_class is not None and self.training:
+            valid = self._sample_texts(valid)
+        num_cls, bag, dim = texts.shape
+        embeds = self.embed(feats)  # (N, D)
+        logits = self.scale() * embeds @ texts.reshape(-1, dim).T  # (N, C'B)
+        positive = F.one_hot(target, num_cls).bool()  # (N, C')
+        positive = positive[:, :, None].expand(-1, -1, bag).reshape(
+            len(target), -1)  # (N, C'B)
+        losses = dict()
+        losses['loss_cls'] = self.loss_cls(logits, positive,
+                                           valid.reshape(-1))
+        class_scores = self.scale() * embeds @ self.class_embeds[
+            self.train_index].T  # (N, C')
+        if self.ce_weight:
+            losses['loss_ce'] = self.ce_weight * F.cross_entropy(
+                class_scores, target)
+        ranks = class_scores.detach().argsort(dim=1, descending=True)
+        for k in self.topk:
+            hit = (ranks[:, :k] == target[:, None]).any(dim=1)
+            losses[f'top{k}_acc'] = hit.float().mean()
+        return losses
+
+    def _sample_texts(self, valid: torch.Tensor) -> torch.Tensor:
+        """Keep a random ``texts_per_class`` of each class's real texts."""
+        noise = torch.rand(valid.shape, device=valid.device)
+        noise = noise.masked_fill(~valid, -1.0)  # padding never chosen
+        k = min(self.texts_per_class, valid.shape[1])
+        keep = noise.topk(k, dim=1).indices
+        chosen = torch.zeros_like(valid).scatter_(1, keep, True)
+        return chosen & valid
