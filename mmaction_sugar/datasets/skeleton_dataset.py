@@ -1,6 +1,6 @@
 # Copyright (c) mmaction-sugar contributors. All rights reserved.
 import os.path as osp
-from typing import Callable, Dict, List, Optional, Union
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import mmengine
 import numpy as np
@@ -50,6 +50,10 @@ class SkeletonDataset(PoseDataset):
         num_classes (int, optional): Labels must lie in
             ``[0, num_classes)``. Defaults to the number of
             ``metainfo['classes']`` when those are given, else no check.
+        keep_classes (Sequence[int | str], optional): Keep only samples of
+            these classes (labels, or names of ``metainfo['classes']``),
+            e.g. the seen classes of a zero-shot split. Labels keep their
+            original values. Defaults to None (all classes).
         **kwargs: Passed to :class:`PoseDataset` (``metainfo``,
             ``test_mode``, ...). ``metainfo=dict(classes='x.txt')`` reads
             the class names from a text file, one per line.
@@ -88,9 +92,11 @@ class SkeletonDataset(PoseDataset):
                  num_joints: Optional[int] = None,
                  coord_dim: Optional[int] = None,
                  num_classes: Optional[int] = None,
+                 keep_classes: Optional[Sequence[Union[int, str]]] = None,
                  **kwargs) -> None:
         self.num_joints = num_joints
         self.coord_dim = coord_dim
+        self.keep_classes = keep_classes
         super().__init__(
             ann_file,
             pipeline=pipeline,
@@ -122,11 +128,33 @@ class SkeletonDataset(PoseDataset):
                                   'a name used by one sample only, got a '
                                   'duplicate')
             seen.add(anno['frame_dir'])
+        if self.keep_classes is not None:
+            keep = self._kept_labels()
+            annotations = [a for a in annotations if a['label'] in keep]
+            if not annotations:
+                raise AnnotationError(
+                    f'{self.ann_file}: no sample of keep_classes '
+                    f'{list(self.keep_classes)} in split {self.split!r}')
         if 'video' in self.data_prefix:
             for anno in annotations:
                 anno['frame_dir'] = osp.join(self.data_prefix['video'],
                                              anno['frame_dir'])
         return annotations
+
+    def _kept_labels(self) -> set:
+        """Labels named by ``keep_classes`` (labels or class names)."""
+        classes = list(self._metainfo.get('classes') or [])
+        labels = set()
+        for item in self.keep_classes:
+            if isinstance(item, str):
+                if item not in classes:
+                    raise AnnotationError(
+                        f'{self.ann_file}: keep_classes names {item!r}, '
+                        "which is not in metainfo['classes']")
+                labels.add(classes.index(item))
+            else:
+                labels.add(int(item))
+        return labels
 
     def _unpack(self, data) -> tuple:
         """Split the loaded object into annotations and split lists."""

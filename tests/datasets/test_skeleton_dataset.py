@@ -197,3 +197,22 @@ def test_only_the_selected_split_is_validated(tmp_path):
     data = make_annotations()
     data['annotations'][3]['label'] = 7  # in 'val' only
     assert len(build(dump(tmp_path, data), split='train')) == 3
+
+
+def test_keep_classes_by_label_and_name(tmp_path):
+    path = dump(tmp_path, make_annotations())
+
+    def labels(ds):
+        return [ds.get_data_info(i)['label'] for i in range(len(ds))]
+
+    assert labels(build(path, keep_classes=[1])) == [1]
+    classes = tmp_path / 'classes.txt'
+    classes.write_text('a\nb\n')
+    ds = build(path, num_classes=None, keep_classes=['a'],
+               metainfo=dict(classes=str(classes)))
+    assert labels(ds) == [0, 0]
+    with pytest.raises(AnnotationError, match="keep_classes names 'z'"):
+        build(path, num_classes=None, keep_classes=['z'],
+              metainfo=dict(classes=str(classes)))
+    with pytest.raises(AnnotationError, match='no sample of keep_classes'):
+        build(path, split='val', keep_classes=[0])

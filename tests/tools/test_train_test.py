@@ -21,6 +21,10 @@ BASELINES = [
              'stgcnpp_1xb16-joint-u32-5e_synthntu-xsub-keypoint-3d.py'),
     osp.join(REPO, 'configs/2s-agcn/'
              '2s-agcn_1xb16-joint-u32-5e_synthntu-xsub-keypoint-3d.py'),
+    osp.join(REPO, 'configs/sugar/sugar-stage2_stgcn_1xb16-joint-u32-5e_'
+             'synthntu-xsub-keypoint-3d.py'),
+    osp.join(REPO, 'configs/sugar/sugar-stage2_stgcn_1xb16-joint-u32-5e_'
+             'synthntu-xsub-zsl5-keypoint-3d.py'),
 ]
 TOOLBOX_TOOLS = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools')
 
@@ -74,8 +78,10 @@ def last_metrics(work_dir):
     return json.load(open(files[-1]))
 
 
-@pytest.mark.parametrize('base', BASELINES, ids=lambda p: osp.basename(p)[:8])
-def test_baseline_trains_validates_and_tests(tmp_path, tiny_synth_ntu, base):
+@pytest.mark.parametrize(
+    'base', BASELINES, ids=lambda p: osp.basename(p).split('_1xb')[0] + (
+        '-zsl' if 'zsl' in p else ''))
+def test_config_trains_validates_and_tests(tmp_path, tiny_synth_ntu, base):
     cfg = Config.fromfile(tiny_config(tmp_path, base, tiny_synth_ntu,
                                       epochs=1))
     cfg.work_dir = str(tmp_path / 'work')

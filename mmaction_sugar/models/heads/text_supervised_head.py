@@ -45,8 +45,10 @@ class TextSupervisedHead(BaseHead):
             Defaults to ``.cache/mmaction_sugar/text_bank``.
         temperature (float): Initial softmax temperature tau.
             Defaults to 0.07.
-        learnable_temperature (bool): Learn ``log(1 / tau)`` (clamped to
-            tau >= 0.01). Defaults to True.
+        learnable_temperature (bool): Learn ``log(1 / tau)``, clamped to
+            ``0.01 <= tau <= 1``. With SGD at a backbone's learning rate
+            (0.1) the temperature runs away to the upper clamp: keep it
+            fixed there, or give it a small ``lr_mult``. Defaults to True.
         texts_per_class (int, optional): Per training step, use a random
             subset of this many texts of each class (the paper's random
             combination of descriptions). None uses all. Defaults to None.
@@ -158,8 +160,8 @@ class TextSupervisedHead(BaseHead):
         return F.normalize(self.proj(x), dim=-1)  # (N, D)
 
     def scale(self) -> torch.Tensor:
-        """The logit scale ``1 / tau`` (tau clamped to >= 0.01)."""
-        return self.logit_scale.clamp(max=4.6052).exp()
+        """The logit scale ``1 / tau``, tau clamped to [0.01, 1]."""
+        return self.logit_scale.clamp(min=0., max=4.6052).exp()
 
     def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
         """Class scores over all classes; non-candidates are -1e4.
