@@ -58,6 +58,11 @@ class TextSupervisedHead(BaseHead):
         test_classes (Sequence[int | str], optional): Candidate classes at
             prediction time (e.g. only the unseen ones for zero-shot, all
             for generalised zero-shot). None means all. Defaults to None.
+        center_texts (bool): Subtract the mean of all text embeddings and
+            re-normalise. Sentence encoders put all descriptions in a
+            narrow cone (all-MiniLM-L6-v2 on SynthNTU: mean cosine 0.66
+            between class means, 0.52 between texts of one class);
+            centring spreads them. Defaults to True.
         ce_weight (float): Weight of an extra cross-entropy term on the
             class-mean scores. Defaults to 0.
         dropout (float): Dropout before the projection. Defaults to 0.
@@ -90,6 +95,7 @@ class TextSupervisedHead(BaseHead):
                  texts_per_class: Optional[int] = None,
                  train_classes: Classes = None,
                  test_classes: Classes = None,
+                 center_texts: bool = True,
                  ce_weight: float = 0.,
                  dropout: float = 0.,
                  average_clips: str = 'prob',
@@ -107,10 +113,16 @@ class TextSupervisedHead(BaseHead):
             **kwargs)
         bank = build_class_text_bank(self.knowledge, text_encoder,
                                      cache_dir=cache_dir)
+        texts, mask = bank.embeddings, bank.mask  # (C, B, D), (C, B)
+        if center_texts:
+            texts = F.normalize(texts - texts[mask].mean(dim=0), dim=-1)
+            texts = texts * mask[..., None]  # padding stays zero
+        means = texts.sum(dim=1) / mask.sum(dim=1, keepdim=True)  # (C, D)
         # derived from the knowledge and the encoder: not checkpointed
-        self.register_buffer('text_embeds', bank.embeddings, False)
-        self.register_buffer('text_mask', bank.mask, False)
-        self.register_buffer('class_embeds', bank.class_means(), False)
+        self.register_buffer('text_embeds', texts, False)
+        self.register_buffer('text_mask', mask, False)
+        self.register_buffer('class_embeds', F.normalize(means, dim=-1),
+                             False)
         self.register_buffer('train_index',
                              self._class_index(train_classes), False)
         self.register_buffer('test_index',

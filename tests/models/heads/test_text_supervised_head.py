@@ -134,3 +134,11 @@ def test_recognizer_round_trip_with_toolbox_backbone(cache_dir):
     assert torch.isfinite(log_vars['loss'])
     out = model.test_step(data)
     assert out[0].pred_score.shape == (32, )
+
+
+def test_centering_spreads_class_texts(cache_dir):
+    raw = make_head(cache_dir, center_texts=False).class_embeds
+    centred = make_head(cache_dir).class_embeds
+    off = ~torch.eye(32, dtype=torch.bool)
+    assert (centred @ centred.T)[off].mean() < (raw @ raw.T)[off].mean()
+    torch.testing.assert_close(centred.norm(dim=1), torch.ones(32))
