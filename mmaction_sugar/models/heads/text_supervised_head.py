@@ -62,7 +62,8 @@ class TextSupervisedHead(BaseHead):
             re-normalise. Sentence encoders put all descriptions in a
             narrow cone (all-MiniLM-L6-v2 on SynthNTU: mean cosine 0.66
             between class means, 0.52 between texts of one class);
-            centring spreads them. Defaults to True.
+            centring spreads them, but did not raise accuracy there
+            (docs/RESULTS.md). Defaults to False.
         ce_weight (float): Weight of an extra cross-entropy term on the
             class-mean scores. Defaults to 0.
         dropout (float): Dropout before the projection. Defaults to 0.
@@ -95,7 +96,7 @@ class TextSupervisedHead(BaseHead):
                  texts_per_class: Optional[int] = None,
                  train_classes: Classes = None,
                  test_classes: Classes = None,
-                 center_texts: bool = True,
+                 center_texts: bool = False,
                  ce_weight: float = 0.,
                  dropout: float = 0.,
                  average_clips: str = 'prob',

@@ -137,8 +137,8 @@ def test_recognizer_round_trip_with_toolbox_backbone(cache_dir):
 
 
 def test_centering_spreads_class_texts(cache_dir):
-    raw = make_head(cache_dir, center_texts=False).class_embeds
-    centred = make_head(cache_dir).class_embeds
+    raw = make_head(cache_dir).class_embeds
+    centred = make_head(cache_dir, center_texts=True).class_embeds
     off = ~torch.eye(32, dtype=torch.bool)
     assert (centred @ centred.T)[off].mean() < (raw @ raw.T)[off].mean()
     torch.testing.assert_close(centred.norm(dim=1), torch.ones(32))
