@@ -126,6 +126,10 @@ class TextSupervisedHead(BaseHead):
                              False)
         self.register_buffer('train_index',
                              self._class_index(train_classes), False)
+        # position of each label among the training classes, -1 if unseen
+        lookup = torch.full((self.num_classes, ), -1)
+        lookup[self.train_index] = torch.arange(len(self.train_index))
+        self.register_buffer('train_lookup', lookup, False)
         self.register_buffer('test_index',
                              self._class_index(test_classes), False)
         self.texts_per_class = texts_per_class
@@ -204,11 +208,7 @@ class TextSupervisedHead(BaseHead):
         """
         labels = torch.stack([d.gt_label for d in data_samples]).view(-1)
         labels = labels.to(feats.device)
-        # position of each label among the training classes, -1 if unseen
-        lookup = torch.full((self.num_classes, ), -1, device=labels.device)
-        lookup[self.train_index] = torch.arange(
-            len(self.train_index), device=labels.device)
-        target = lookup[labels]  # (N, )
+        target = self.train_lookup[labels]  # (N, )
         if (target < 0).any():
             unseen = labels[target < 0].unique().tolist()
             raise ValueError(f'training labels {unseen} are not among the '
