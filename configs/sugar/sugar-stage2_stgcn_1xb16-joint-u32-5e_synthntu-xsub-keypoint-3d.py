@@ -15,3 +15,7 @@ model = dict(
         # trial went from tau 0.07 to 6.4 in one epoch and stopped
         # learning): keep it fixed with this optimiser.
         learnable_temperature=False))
+
+# Check the data against the knowledge (class names, zero-shot splits)
+# before training, validation and testing.
+custom_hooks = [dict(type='KnowledgeCheckHook')]

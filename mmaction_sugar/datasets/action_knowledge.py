@@ -29,8 +29,10 @@ Full files
       - ``persons`` (int): 1, or 2 for two-person interactions.
       - ``motion`` (object): one text per body part, with exactly the keys
         of ``body_parts``.
-      - ``visual`` (list of str): at least one visual description (the
-        bundled files have at least three).
+      - ``visual`` (list of str): the visual descriptions. May be empty
+        in a custom file (a name-level class supervised by its motion
+        text alone, e.g. freshly written by ``tools/build_knowledge.py
+        motion``); the bundled files have at least three.
       - ``summary`` (str): one sentence describing the action.
 
     Every string must be non-empty (not only whitespace). Unknown keys are
@@ -87,8 +89,8 @@ name ``n`` is ``KNOWLEDGE_DIR/n.json``."""
 BODY_PARTS: Tuple[str, ...] = ('head', 'hand', 'arm', 'hip', 'leg', 'foot')
 """tuple[str]: The body parts of the motion descriptions, in order."""
 
-MIN_VISUAL = 1
-"""int: Fewest visual texts a class of a knowledge file may have."""
+MIN_VISUAL = 0
+"""int: Fewest visual texts a class of a custom knowledge file may have."""
 
 MIN_VISUAL_BUNDLED = 3
 """int: Fewest visual texts a class of a bundled file may have."""
@@ -709,7 +711,8 @@ class ActionKnowledge:
 
     def check_class_names(self,
                           names: Sequence[str],
-                          source: str = 'the class list') -> None:
+                          source: str = 'the class list',
+                          prefix: bool = False) -> None:
         """Check a dataset's class list against the knowledge.
 
         Args:
@@ -718,6 +721,10 @@ class ActionKnowledge:
                 ``metainfo['classes']``.
             source (str): Where ``names`` come from, for the message.
                 Defaults to ``'the class list'``.
+            prefix (bool): Accept a dataset with fewer classes whose
+                labels name the knowledge's first classes (NTU RGB+D 60
+                data with the NTU RGB+D 120 knowledge, whose first 60
+                classes are NTU-60's). Defaults to False.
 
         Raises:
             KnowledgeError: If the lists differ; the message names both
@@ -727,6 +734,14 @@ class ActionKnowledge:
         names = list(names)
         if names == self.class_names:
             return
+        if prefix and 0 < len(names) < len(self):
+            head = ActionKnowledge(
+                self.dataset,
+                self.classes[:len(names)],
+                path=self.path,
+                description=self.description,
+                parent_path=self.parent_path)
+            return head.check_class_names(names, source)
         known = self._by_name
         given = set(names)
         problems = []

@@ -298,8 +298,8 @@ BROKEN = {
     (_drop_part, ["field 'motion.foot'", 'missing body part']),
     'extra body part':
     (_extra_part, ["field 'motion.torso'", 'unknown body part']),
-    'no visual texts':
-    (_set('visual', value=[]), ["field 'visual'", 'at least 1']),
+    'visual null':
+    (_set('visual', value=None), ["field 'visual'", 'got null']),
     'visual not a list':
     (_set('visual', value='a text'), ["field 'visual'", 'a string']),
     'bad persons': (_set('persons', value=3),
@@ -361,8 +361,10 @@ def test_bad_json(tmp_path, mini):
 def test_min_visual(tmp_path, mini, monkeypatch):
     for cls in mini['classes']:
         cls['visual'] = cls['visual'][:2]
+    mini['classes'][1]['visual'] = []  # motion-only class
     path = write(tmp_path / 'mini.json', mini)
-    assert len(ActionKnowledge.load(path)) == 3  # custom files need 1
+    knowledge = ActionKnowledge.load(path)  # custom files need none
+    assert knowledge[1].texts() == [knowledge[1].motion_text()]
     monkeypatch.setattr(ak, 'KNOWLEDGE_DIR', str(tmp_path))
     raises(path, "class 0 ('drink water')", "field 'visual'", 'at least 3')
 

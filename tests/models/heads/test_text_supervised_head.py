@@ -29,8 +29,8 @@ def test_shapes_and_label_space(cache_dir):
     assert head.text_embeds.shape[0] == 32
     assert head(torch.randn(3, 2, 16, 4, 25)).shape == (3, 32)
     # text embeddings are derived, never written into checkpoints
-    assert not any(k.startswith(('text_', 'class_'))
-                   for k in head.state_dict())
+    assert not any(
+        k.startswith(('text_', 'class_')) for k in head.state_dict())
 
 
 def test_loss_is_mil_nce_over_all_class_texts(cache_dir):
@@ -89,10 +89,10 @@ def test_random_text_subsets(cache_dir):
 
 def test_zero_shot_classes(cache_dir):
     unseen = ['clapping', 'salute', 'side kick', 'squat down']
-    head = make_head(cache_dir,
-                     train_classes=[c for c in range(32) if c not in
-                                    (5, 14, 31, 25)],
-                     test_classes=unseen)
+    head = make_head(
+        cache_dir,
+        train_classes=[c for c in range(32) if c not in (5, 14, 31, 25)],
+        test_classes=unseen)
     assert sorted(head.test_index.tolist()) == [5, 14, 25, 31]
     with pytest.raises(ValueError, match=r'training labels \[5\]'):
         head.loss(torch.randn(2, 1, 16, 4, 25), samples([0, 5]))
@@ -124,7 +124,8 @@ def test_recognizer_round_trip_with_toolbox_backbone(cache_dir):
                 type='STGCN',
                 graph_cfg=dict(layout='nturgb+d', mode='stgcn_spatial')),
             cls_head=dict(
-                type='TextSupervisedHead', in_channels=256,
+                type='TextSupervisedHead',
+                in_channels=256,
                 cache_dir=cache_dir)))
     inputs = list(torch.randn(2, 1, 2, 8, 25, 3))  # N x (clips, M, T, V, C)
     data = dict(inputs=inputs, data_samples=samples([3, 7]))
@@ -142,3 +143,35 @@ def test_centering_spreads_class_texts(cache_dir):
     off = ~torch.eye(32, dtype=torch.bool)
     assert (centred @ centred.T)[off].mean() < (raw @ raw.T)[off].mean()
     torch.testing.assert_close(centred.norm(dim=1), torch.ones(32))
+
+
+def test_bag_scores_are_the_mil_nce_posterior(cache_dir):
+    head = make_head(cache_dir).eval()
+    feats = torch.randn(3, 2, 16, 4, 25)
+    embeds = head.embed(feats)
+    scores = head(feats)
+    # hand-computed: log of the mean over each class's texts of exp(s.t/tau)
+    expected = torch.empty(3, 32)
+    for c in range(32):
+        texts = head.text_embeds[c][head.text_mask[c]]
+        sims = head.scale() * embeds @ texts.T
+        expected[:, c] = sims.exp().mean(dim=1).log()
+    torch.testing.assert_close(scores, expected, rtol=1e-4, atol=1e-4)
+    # softmax of the bag scores is the MIL-NCE posterior with equal bags
+    mean = make_head(cache_dir, score='mean').eval()
+    mean.load_state_dict(head.state_dict())
+    torch.testing.assert_close(
+        mean(feats),
+        head.scale() * embeds @ head.class_embeds.T)
+    with pytest.raises(ValueError, match="'bag' or 'mean'"):
+        make_head(cache_dir, score='max')
+
+
+def test_feature_norm_removes_the_shared_mean(cache_dir):
+    head = make_head(cache_dir)
+    assert isinstance(head.feat_norm, torch.nn.BatchNorm1d)
+    assert make_head(cache_dir, feat_norm=False).feat_norm is None
+    # a large offset shared by all samples does not change the embeddings
+    feats = torch.randn(6, 1, 16, 2, 25)
+    torch.testing.assert_close(
+        head.embed(feats), head.embed(feats + 50.), rtol=1e-3, atol=1e-3)
