@@ -39,7 +39,8 @@ class ZeroShotAccMetric(BaseMetric):
             None means every other class of the score vector.
             Defaults to None.
         topk (Sequence[int]): The k of the zero-shot top-k accuracies;
-            values above the number of unseen classes are skipped.
+            k > 1 that reach the number of unseen classes are skipped
+            (always 100%, e.g. top-5 of a 55/5 split).
             Defaults to ``(1, 5)``.
         calibration (float): Amount subtracted from the seen classes'
             scores for GZSL. Defaults to 0.
@@ -162,8 +163,8 @@ class ZeroShotAccMetric(BaseMetric):
         order = np.argsort(unseen)
         ranked = np.argsort(-sub[:, order], axis=1, kind='stable')
         for k in self.topk:
-            if k > len(unseen):
-                continue
+            if k > 1 and k >= len(unseen):
+                continue  # always right: nothing to measure
             hit = (ranked[:, :k] == target[:, None]).any(axis=1)
             metrics[f'unseen_top{k}'] = float(hit.mean())
             metrics[f'chance_top{k}'] = k / len(unseen)

@@ -34,13 +34,16 @@ def test_hand_computed_values():
         ZeroShotAccMetric(unseen_classes=[4, 5], topk=(1, 2, 5)), LABELS,
         SCORES)
     assert out['unseen_top1'] == pytest.approx(2 / 3)
-    assert out['unseen_top2'] == 1.0
     assert out['chance_top1'] == 0.5
-    assert 'unseen_top5' not in out  # only 2 unseen classes
+    # top-2 and top-5 of 2 unseen classes are always right: not reported
+    assert 'unseen_top2' not in out and 'unseen_top5' not in out
     assert out['gzsl_seen'] == pytest.approx(2 / 4)
     assert out['gzsl_unseen'] == pytest.approx(1 / 3)
     h = 2 * (1 / 2) * (1 / 3) / (1 / 2 + 1 / 3)
     assert out['gzsl_harmonic'] == pytest.approx(h)
+    out = run(ZeroShotAccMetric(unseen_classes=[3, 4, 5], topk=(1, 2)),
+              LABELS[3:], SCORES[3:])
+    assert out['unseen_top2'] == 1.0 and out['chance_top2'] == 2 / 3
 
 
 def test_calibrated_stacking_moves_choices_to_unseen():
