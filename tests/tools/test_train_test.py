@@ -27,6 +27,10 @@ BASELINES = [
              'synthntu-xsub-zsl5-keypoint-3d.py'),
     osp.join(REPO, 'configs/sugar/sugar-stage2_2s-agcn_1xb16-joint-u32-5e_'
              'synthntu-xsub-keypoint-3d.py'),
+    osp.join(REPO, 'configs/ctrgcn/'
+             'ctrgcn_1xb16-joint-u32-5e_synthntu-xsub-keypoint-3d.py'),
+    osp.join(REPO, 'configs/sugar/sugar-stage2_ctrgcn_1xb16-joint-u32-5e_'
+             'synthntu-xsub-keypoint-3d.py'),
 ]
 TOOLBOX_TOOLS = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools')
 
