@@ -122,7 +122,7 @@ class ZeroShotAccMetric(BaseMetric):
         return np.array(labels)
 
     def _splits(self, num_classes: int) -> Tuple[np.ndarray, np.ndarray]:
-        """The seen and unseen labels."""
+        """The seen and the (sorted) unseen labels."""
         unseen = self._labels(self.unseen_classes, 'unseen_classes',
                               num_classes)
         if self.seen_classes is None:
@@ -133,7 +133,7 @@ class ZeroShotAccMetric(BaseMetric):
             if both.size:
                 raise ValueError(f'classes {both.tolist()} are both seen '
                                  'and unseen')
-        return seen, unseen
+        return seen, np.sort(unseen)
 
     def compute_metrics(self, results: List[Dict]) -> Dict[str, float]:
         """Compute the zero-shot and GZSL accuracies.
@@ -158,10 +158,9 @@ class ZeroShotAccMetric(BaseMetric):
                              f'{unseen.tolist()}')
         metrics = OrderedDict()
         # zero-shot: choose among the unseen classes only
-        sub = scores[is_unseen][:, unseen]  # (N_u, U)
-        target = np.searchsorted(np.sort(unseen), labels[is_unseen])
-        order = np.argsort(unseen)
-        ranked = np.argsort(-sub[:, order], axis=1, kind='stable')
+        sub = scores[is_unseen][:, unseen]  # (N_u, U), unseen sorted
+        target = np.searchsorted(unseen, labels[is_unseen])
+        ranked = np.argsort(-sub, axis=1, kind='stable')
         for k in self.topk:
             if k > 1 and k >= len(unseen):
                 continue  # always right: nothing to measure

@@ -222,9 +222,13 @@ class TextSupervisedHead(BaseHead):
         """
         if self.score == 'mean':
             return self.scale() * embeds @ self.class_embeds[classes].T
-        texts = self.text_embeds[classes]  # (C', B, D)
-        valid = self.text_mask[classes]  # (C', B)
-        sims = self.scale() * torch.einsum('nd,cbd->ncb', embeds, texts)
+        sims = self.scale() * torch.einsum('nd,cbd->ncb', embeds,
+                                           self.text_embeds[classes])
+        return self._bag_scores(sims, self.text_mask[classes])
+
+    @staticmethod
+    def _bag_scores(sims: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """Log-mean-exp of (N, C', B) text logits over each bag's texts."""
         sims = sims.masked_fill(~valid, float('-inf'))
         return sims.logsumexp(dim=2) - valid.sum(dim=1).log()  # (N, C')
 
@@ -275,7 +279,12 @@ class TextSupervisedHead(BaseHead):
                                                             -1)  # (N, C'B)
         losses = dict()
         losses['loss_cls'] = self.loss_cls(logits, positive, valid.reshape(-1))
-        class_scores = self.class_scores(embeds, self.train_index)
+        if self.score == 'bag':  # the same similarities, all texts
+            class_scores = self._bag_scores(
+                logits.view(-1, num_cls, bag),
+                self.text_mask[self.train_index])
+        else:
+            class_scores = self.class_scores(embeds, self.train_index)
         if self.ce_weight:
             losses['loss_ce'] = self.ce_weight * F.cross_entropy(
                 class_scores, target)
