@@ -13,6 +13,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmaction_sugar  # noqa: F401  (compat fixes, registered modules)
+from mmaction_sugar.apis import is_multi_stage, stage_config, stage_list
 
 
 def parse_args():
@@ -82,7 +83,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main():
     args = parse_args()
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = Config.fromfile(args.config)
+    if is_multi_stage(cfg):  # test the last stage
+        cfg = stage_config(cfg, stage_list(cfg)[-1])
+    cfg = merge_args(cfg, args)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.test()

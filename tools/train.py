@@ -1,6 +1,11 @@
 # Copyright (c) mmaction-sugar contributors. All rights reserved.
 """Train a model with mmengine's runner; same interface as MMAction2's.
 
+A multi-stage config (one that lists ``stages``, e.g.
+``configs/sugar_ntu60.py``) trains its stages in order, each with the
+stock runner in ``<work_dir>/<stage name>``; finished stages are skipped
+and an interrupted one resumes (see :mod:`mmaction_sugar.apis`).
+
 Example:
     python tools/train.py configs/sugar_ntu60.py --work-dir work_dirs/x
 """
@@ -13,6 +18,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmaction_sugar  # noqa: F401  (compat fixes, registered modules)
+from mmaction_sugar.apis import is_multi_stage, run_stages
 
 
 def parse_args():
@@ -57,6 +63,10 @@ def parse_args():
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--stage',
+        help='with a multi-stage config: train only this stage (earlier '
+        'stages must be done)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -101,12 +111,32 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
-def main():
-    args = parse_args()
-    cfg = merge_args(Config.fromfile(args.config), args)
+def build_and_train(cfg: Config) -> None:
+    """Build the runner the config asks for and train."""
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.train()
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if not is_multi_stage(cfg):
+        build_and_train(merge_args(cfg, args))
+        return
+    root = args.work_dir or cfg.get('work_dir') or osp.join(
+        './work_dirs', osp.splitext(osp.basename(args.config))[0])
+    stage_args = argparse.Namespace(**vars(args))
+    if args.resume == 'auto':  # finished stages are skipped anyway
+        stage_args.resume = None
+
+    def prepare(stage_cfg: Config, stage_dir: str) -> Config:
+        stage_args.work_dir = stage_dir
+        return merge_args(stage_cfg, stage_args)
+
+    results = run_stages(cfg, root, prepare, build_and_train, args.stage)
+    for name, checkpoint in results.items():
+        print(f'[stages] {name}: {checkpoint}')
 
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
 # Copyright (c) mmaction-sugar contributors. All rights reserved.
-from .hooks import KnowledgeCheckHook
+from .hooks import KnowledgeCheckHook, LoRAExportHook
 
-__all__ = ['KnowledgeCheckHook']
+__all__ = ['KnowledgeCheckHook', 'LoRAExportHook']

@@ -1,11 +1,15 @@
 # Copyright (c) mmaction-sugar contributors. All rights reserved.
 from .backbones import CTRGCN
-from .heads import TextSupervisedHead
+from .heads import LLMHead, TextSupervisedHead
+from .llms import LoRACausalLM
 from .losses import MILNCELoss, mil_nce
+from .necks import TemporalQueryProjection
+from .recognizers import SugarRecognizer
 from .text_encoders import (ClassTextBank, FrozenTextEncoder,
                             build_class_text_bank)
 
 __all__ = [
-    'CTRGCN', 'TextSupervisedHead', 'MILNCELoss', 'mil_nce', 'ClassTextBank',
-    'FrozenTextEncoder', 'build_class_text_bank'
+    'CTRGCN', 'LLMHead', 'LoRACausalLM', 'SugarRecognizer',
+    'TemporalQueryProjection', 'TextSupervisedHead', 'MILNCELoss', 'mil_nce',
+    'ClassTextBank', 'FrozenTextEncoder', 'build_class_text_bank'
 ]

@@ -1,0 +1,548 @@
+# Copyright (c) mmaction-sugar contributors. All rights reserved.
+"""The LLM as the classifier: soft tokens in, class name and description
+out (SUGAR stage 3; LLM-AR reuses it)."""
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmaction.registry import MODELS
+from mmaction.utils import SampleList
+from mmengine.model import BaseModule
+
+from mmaction_sugar.datasets.action_knowledge import ActionKnowledge
+from mmaction_sugar.models.llms.class_matching import ClassNameMatcher
+
+__all__ = ['LLMHead', 'read_candidates']
+
+PLACEHOLDER = '<action>'
+DEFAULT_INSTRUCTION = (
+    'Candidate actions: {actions}.\n'
+    'Given a sequence of action tokens, please choose the most compatible '
+    'action from the candidate actions, and describe the action.\n'
+    'Action tokens: <action>')
+"""str: The paper's instruction, reordered so that everything but the soft
+tokens comes first: its keys and values are computed once and shared by
+every clip of a batch, and only the chat template's few closing tokens
+follow the soft tokens."""
+
+Classes = Optional[Union[str, Sequence[Union[int, str]]]]
+
+
+def read_candidates(path: str) -> List[str]:
+    """Class names from a text file, one per line (``#`` comments).
+
+    Raises:
+        ValueError: If the file is missing, empty or has duplicates.
+    """
+    if not osp.isfile(path):
+        raise ValueError(f'candidate list {path!r} does not exist')
+    with open(path, encoding='utf-8') as f:
+        names = [
+            ln.strip() for ln in f
+            if ln.strip() and not ln.lstrip().startswith('#')
+        ]
+    if not names:
+        raise ValueError(f'candidate list {path!r} names no class')
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f'candidate list {path!r} repeats {dup}')
+    return names
+
+
+class _Trie:
+    """Token trie of the candidate names, flattened for one forward pass.
+
+    Every internal node is one input position; its 4D mask row sees the
+    context and its own ancestors, its position id is the context length
+    plus its depth. ``paths[c]`` lists, for candidate c, the (row, token)
+    pairs whose log-probabilities add up to the candidate's likelihood,
+    row 0 being the context's last position.
+    """
+
+    def __init__(self, sequences: List[List[int]]):
+        children: List[Dict[int, int]] = [dict()]
+        parent, token, depth = [-1], [-1], [0]
+        ends = []
+        for seq in sequences:
+            node = 0
+            for tok in seq:
+                if tok not in children[node]:
+                    children.append(dict())
+                    parent.append(node)
+                    token.append(tok)
+                    depth.append(depth[node] + 1)
+                    children[node][tok] = len(token) - 1
+                node = children[node][tok]
+            ends.append(node)
+        # inputs: non-root nodes that have children (leaves need no output)
+        inner = [n for n in range(1, len(token)) if children[n]]
+        row = {0: 0}
+        row.update({n: i + 1 for i, n in enumerate(inner)})
+        self.tokens = torch.tensor([token[n] for n in inner], dtype=torch.long)
+        self.depth = torch.tensor([depth[n] for n in inner], dtype=torch.long)
+        visible = torch.zeros(len(inner), len(inner), dtype=torch.bool)
+        for i, n in enumerate(inner):
+            a = n
+            while a > 0:
+                visible[i, row[a] - 1] = True
+                a = parent[a]
+        self.visible = visible
+        self.paths = []
+        for end in ends:
+            pairs, n = [], end
+            while n > 0:
+                pairs.append((row[parent[n]], token[n]))
+                n = parent[n]
+            self.paths.append(pairs[::-1])
+        # gather indices: (candidate, step) -> row/token, padded with row 0
+        width = max(len(p) for p in self.paths)
+        self.rows = torch.zeros(len(ends), width, dtype=torch.long)
+        self.toks = torch.zeros(len(ends), width, dtype=torch.long)
+        self.valid = torch.zeros(len(ends), width, dtype=torch.bool)
+        for c, pairs in enumerate(self.paths):
+            for s, (r, t) in enumerate(pairs):
+                self.rows[c, s], self.toks[c, s] = r, t
+                self.valid[c, s] = True
+
+
+@MODELS.register_module()
+class LLMHead(BaseModule):
+    """A frozen, LoRA-tuned causal LM that names and describes the action.
+
+    The prompt is the tokenizer's chat template around ``instruction``,
+    whose ``{actions}`` becomes the candidate class names and whose
+    ``<action>`` marks where the soft tokens go. Everything before the
+    soft tokens is shared by all clips and encoded once per batch.
+
+    Training target: ``"<class name>. <description>"`` and the EOS token,
+    the description being the class's one-sentence summary from the
+    knowledge base; cross-entropy on the target tokens only (soft tokens,
+    prompt and padding are labelled -100).
+
+    Prediction fills ``pred_score`` (over all classes of the knowledge,
+    non-candidates -1e4) with the exact log-likelihood of every candidate
+    name (followed by ``'.'``) given the prompt: the names are packed into
+    one token trie that is scored in a single forward pass on top of the
+    clip's cached prompt, so ``AccMetric`` reports top-1/top-5 without
+    generation. With ``generate=True`` it also decodes greedily and
+    stores ``pred_text`` (the answer), ``pred_text_label`` (the class it
+    names, see :class:`ClassNameMatcher`) and ``pred_text_match``.
+
+    Args:
+        llm (dict): A :class:`LoRACausalLM` config.
+        in_channels (int): Width of the soft tokens; must equal the LLM's.
+        knowledge (str): Bundled knowledge name or file path (class names
+            and descriptions). Defaults to ``'synth_ntu'``.
+        train_classes (list | str, optional): Names or labels in the
+            training prompt (seen classes); None for all. Defaults to None.
+        test_classes (list | str, optional): Names or labels in the test
+            prompt, or a text file of names (one per line): any classes of
+            the knowledge, unseen ones included. Defaults to None (all).
+        instruction (str): See above. Defaults to
+            :data:`DEFAULT_INSTRUCTION`.
+        use_chat_template (bool): Wrap the instruction in the tokenizer's
+            chat template when it has one. Defaults to True.
+        description (str): ``'summary'`` or ``'none'`` (name only).
+            Defaults to ``'summary'``.
+        max_target_tokens (int): Cut longer targets (EOS included).
+            Defaults to 32.
+        score_norm (str): ``'sum'`` (exact log-likelihood) or ``'mean'``
+            (per token). Defaults to ``'sum'``.
+        generate (bool): Also generate answers in ``predict``. Defaults to
+            False.
+        max_new_tokens (int): Generation length. Defaults to 48.
+        matcher_encoder (dict, optional): A ``FrozenTextEncoder`` config
+            for mapping off-list answers by embedding. Defaults to the
+            bundled MiniLM; None uses ``difflib`` only.
+        init_cfg (dict, optional): Unused. Defaults to None.
+
+    Example:
+        >>> head = LLMHead(
+        ...     llm=dict(type='LoRACausalLM', config=dict(
+        ...         model_type='llama', vocab_size=49152, hidden_size=32,
+        ...         intermediate_size=64, num_hidden_layers=2,
+        ...         num_attention_heads=4, num_key_value_heads=2),
+        ...         tokenizer_path='smollm2-135m-instruct',
+        ...         lora=dict(r=4, lora_alpha=8,
+        ...                   target_modules=['q_proj', 'v_proj'])),
+        ...     in_channels=32, knowledge='synth_ntu', matcher_encoder=None)
+        >>> from mmaction.structures import ActionDataSample
+        >>> samples = [ActionDataSample().set_gt_label(3) for _ in range(2)]
+        >>> soft = torch.randn(2, 8, 32)  # (N, Q, H) from the TQP neck
+        >>> sorted(head.loss(soft, samples))
+        ['loss_llm', 'name_acc', 'token_acc']
+        >>> out = head.predict(soft, samples)
+        >>> out[0].pred_score.shape
+        torch.Size([32])
+    """
+
+    def __init__(self,
+                 llm: Dict,
+                 in_channels: int,
+                 knowledge: str = 'synth_ntu',
+                 train_classes: Classes = None,
+                 test_classes: Classes = None,
+                 instruction: str = DEFAULT_INSTRUCTION,
+                 use_chat_template: bool = True,
+                 description: str = 'summary',
+                 max_target_tokens: int = 32,
+                 score_norm: str = 'sum',
+                 generate: bool = False,
+                 max_new_tokens: int = 48,
+                 matcher_encoder: Optional[Dict] = dict(
+                     type='FrozenTextEncoder'),
+                 init_cfg: Optional[Dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if PLACEHOLDER not in instruction or instruction.count(
+                PLACEHOLDER) != 1:
+            raise ValueError(f'instruction must contain {PLACEHOLDER!r} '
+                             f'exactly once: {instruction!r}')
+        if description not in ('summary', 'none'):
+            raise ValueError("description must be 'summary' or 'none', got "
+                             f'{description!r}')
+        if score_norm not in ('sum', 'mean'):
+            raise ValueError(
+                f"score_norm must be 'sum' or 'mean', got {score_norm!r}")
+        self.knowledge = ActionKnowledge.load(knowledge)
+        self.num_classes = len(self.knowledge)
+        self.llm = MODELS.build(llm)
+        if in_channels != self.llm.hidden_size:
+            raise ValueError(
+                f'the soft tokens have {in_channels} channels but the LLM '
+                f'embeds to {self.llm.hidden_size}: set the neck\'s '
+                f'out_channels and the head\'s in_channels to '
+                f'{self.llm.hidden_size}')
+        self.in_channels = in_channels
+        self.instruction = instruction
+        self.use_chat_template = use_chat_template
+        self.description = description
+        self.max_target_tokens = max_target_tokens
+        self.score_norm = score_norm
+        self.generate = generate
+        self.max_new_tokens = max_new_tokens
+        self.matcher_encoder = matcher_encoder
+        self.register_buffer('train_index', self._class_index(train_classes),
+                             False)
+        self.register_buffer('test_index', self._class_index(test_classes),
+                             False)
+        lookup = torch.full((self.num_classes, ), -1)
+        lookup[self.train_index] = torch.arange(len(self.train_index))
+        self.register_buffer('train_lookup', lookup, False)
+        self._prompts: Dict[Tuple[int, ...], Tuple] = {}
+        self._targets: Dict[int, List[int]] = {}
+        self._tries: Dict[Tuple[int, ...], _Trie] = {}
+        self._matchers: Dict[Tuple[int, ...], ClassNameMatcher] = {}
+        self._eval_prefix = None  # (classes, past) while weights are fixed
+
+    # ------------------------------------------------------------------
+    # class lists, prompts and targets
+    @property
+    def class_names(self) -> List[str]:
+        """list[str]: The label space, in label order."""
+        return self.knowledge.class_names
+
+    def _class_index(self, classes: Classes) -> torch.Tensor:
+        if classes is None:
+            return torch.arange(self.num_classes)
+        if isinstance(classes, str):  # a file, or a single class name
+            classes = ([classes]
+                       if classes in self.knowledge and not osp.isfile(classes)
+                       else read_candidates(classes))
+        labels = []
+        for c in classes:
+            if isinstance(c, str):
+                if not c.strip():
+                    raise ValueError('empty class name in the candidates')
+                labels.append(self.knowledge.index_of(c))
+            else:
+                labels.append(int(c))
+        bad = [c for c in labels if not 0 <= c < self.num_classes]
+        if bad or not labels or len(set(labels)) != len(labels):
+            raise ValueError(
+                f'classes {list(classes)}: expected distinct labels in '
+                f'[0, {self.num_classes}) or names of {self.knowledge.path}')
+        return torch.tensor(labels)
+
+    def set_test_classes(self, classes: Classes) -> None:
+        """Change the candidate list (open vocabulary) at test time."""
+        self.test_index = self._class_index(classes).to(self.test_index.device)
+        self._eval_prefix = None
+
+    def _prompt(self, classes: torch.Tensor) -> Tuple[List[int], List[int]]:
+        """Token ids before and after the soft tokens for a class list."""
+        key = tuple(classes.tolist())
+        if key not in self._prompts:
+            names = '; '.join(self.class_names[i] for i in key)
+            text = self.instruction.replace('{actions}', names)
+            tok = self.llm.tokenizer
+            if self.use_chat_template and tok.chat_template:
+                text = tok.apply_chat_template(
+                    [dict(role='user', content=text)],
+                    tokenize=False,
+                    add_generation_prompt=True)
+            before, after = text.split(PLACEHOLDER)
+            self._prompts[key] = (self.llm.tokenize(before),
+                                  self.llm.tokenize(after))
+        return self._prompts[key]
+
+    def _name_ids(self, label: int) -> List[int]:
+        return self.llm.tokenize(self.class_names[label] + '.')
+
+    def _target(self, label: int) -> List[int]:
+        """Target ids: the name, a full stop, the description, EOS."""
+        if label not in self._targets:
+            ids = self._name_ids(label)
+            summary = self.knowledge[label].summary.strip()
+            if self.description == 'summary' and summary:
+                ids = ids + self.llm.tokenize(' ' + summary)
+            ids = ids[:self.max_target_tokens - 1]
+            self._targets[label] = ids + [self.llm.tokenizer.eos_token_id]
+        return self._targets[label]
+
+    def _check_tokens(self, soft: torch.Tensor) -> None:
+        if soft.dim() != 3 or soft.shape[-1] != self.in_channels:
+            raise ValueError(
+                f'expected soft tokens (N, Q, {self.in_channels}), got '
+                f'shape {tuple(soft.shape)}')
+
+    def _ids(self, ids: List[int], device) -> torch.Tensor:
+        return torch.tensor(ids, dtype=torch.long, device=device)
+
+    # ------------------------------------------------------------------
+    # training
+    def train(self, mode: bool = True):
+        self._eval_prefix = None  # the LoRA weights are about to change
+        return super().train(mode)
+
+    def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
+        """Candidate scores (the ``tensor`` mode); see :meth:`scores`."""
+        return self.scores(x)
+
+    def loss(self, soft: torch.Tensor, data_samples: SampleList,
+             **kwargs) -> Dict:
+        """Next-token cross-entropy on the target text.
+
+        Args:
+            soft (torch.Tensor): Soft tokens, shape (N, Q, H).
+            data_samples (list[ActionDataSample]): With ``gt_label``.
+
+        Returns:
+            dict: ``loss_llm``, ``token_acc`` (greedy next-token accuracy
+            on the target) and ``name_acc`` (on the name's first token).
+        """
+        self._check_tokens(soft)
+        self._eval_prefix = None
+        labels = torch.stack([d.gt_label for d in data_samples]).view(-1)
+        if len(labels) != len(soft):
+            raise ValueError(f'{len(soft)} clips of soft tokens but '
+                             f'{len(labels)} data samples')
+        seen = self.train_lookup[labels.to(self.train_lookup.device)]
+        if (seen < 0).any():
+            unseen = labels[seen.cpu() < 0].unique().tolist()
+            raise ValueError(f'training labels {unseen} are not among the '
+                             "head's train_classes (zero-shot split)")
+        device = soft.device
+        before, after = self._prompt(self.train_index)
+        targets = [self._target(int(label)) for label in labels]
+        width = max(map(len, targets))
+        target = torch.full((len(targets), width), -100, device=device)
+        for i, ids in enumerate(targets):
+            target[i, :len(ids)] = self._ids(ids, device)
+        # inputs: soft tokens, the rest of the prompt, the target but its
+        # last token; padding reads EOS and is never a label
+        inputs = target[:, :-1].clamp(min=0).masked_fill(
+            target[:, :-1] < 0, self.llm.tokenizer.eos_token_id)
+        after_ids = self._ids(after, device).expand(len(soft), -1)
+        embeds = torch.cat([
+            soft.to(self.llm.dtype),
+            self.llm.embed_tokens(after_ids),
+            self.llm.embed_tokens(inputs)
+        ], 1)
+        prefix = self.llm.embed_tokens(self._ids(before, device)[None])
+        if self.llm.gradient_checkpointing:  # no cache under checkpointing
+            embeds = torch.cat([prefix.expand(len(soft), -1, -1), embeds], 1)
+            hidden = self.llm.decoder(inputs_embeds=embeds).last_hidden_state
+        else:
+            hidden, _ = self.llm.forward_embeds(embeds, prefix=prefix)
+        hidden = hidden[:, -width:]  # positions that predict the target
+        logits = self.llm.logits(hidden)
+        loss = F.cross_entropy(
+            logits.flatten(0, 1), target.flatten(), ignore_index=-100)
+        hits = logits.argmax(-1) == target
+        return dict(
+            loss_llm=loss,
+            token_acc=hits[target >= 0].float().mean(),
+            # the first token of the class name: the decision itself
+            name_acc=hits[:, 0].float().mean())
+
+    # ------------------------------------------------------------------
+    # prediction
+    def _context(self, soft: torch.Tensor, classes: torch.Tensor):
+        """Run the prompt for a batch: last hidden state and the cache."""
+        before, after = self._prompt(classes)
+        device = soft.device
+        key = tuple(classes.tolist())
+        if self._eval_prefix is None or self._eval_prefix[0] != key:
+            prefix = self.llm.embed_tokens(self._ids(before, device)[None])
+            self._eval_prefix = (key, self.llm.encode_prefix(prefix))
+        after_ids = self._ids(after, device).expand(len(soft), -1)
+        embeds = torch.cat(
+            [soft.to(self.llm.dtype),
+             self.llm.embed_tokens(after_ids)], 1)
+        hidden, cache = self.llm.forward_embeds(
+            embeds, past=self._eval_prefix[1])
+        return hidden[:, -1], cache
+
+    def _trie(self, classes: torch.Tensor) -> _Trie:
+        key = tuple(classes.tolist())
+        if key not in self._tries:
+            self._tries[key] = _Trie([self._name_ids(c) for c in key])
+        return self._tries[key]
+
+    @torch.no_grad()
+    def candidate_scores(self,
+                         soft: torch.Tensor,
+                         classes: Optional[torch.Tensor] = None,
+                         context=None) -> torch.Tensor:
+        """Log-likelihood of every candidate name, one forward pass.
+
+        Args:
+            soft (torch.Tensor): Soft tokens, shape (N, Q, H).
+            classes (torch.Tensor, optional): Candidate labels. Defaults
+                to ``test_index``.
+            context (tuple, optional): The output of ``_context`` for
+                these clips and classes (reused by generation).
+
+        Returns:
+            torch.Tensor: Scores, shape (N, C').
+        """
+        self._check_tokens(soft)
+        classes = self.test_index if classes is None else classes
+        last, cache = context or self._context(soft, classes)
+        trie = self._trie(classes)
+        device, num = soft.device, len(soft)
+        rows = [last[:, None]]
+        if len(trie.tokens):
+            ctx = cache.get_seq_length()
+            inner = len(trie.tokens)
+            mask = torch.cat(
+                [torch.ones(inner, ctx, dtype=torch.bool), trie.visible],
+                1).to(device)
+            additive = torch.zeros(
+                mask.shape, dtype=self.llm.dtype,
+                device=device).masked_fill(~mask,
+                                           torch.finfo(self.llm.dtype).min)
+            ids = trie.tokens.to(device).expand(num, -1)
+            # a copy: the context cache stays clean for generation
+            hidden, _ = self.llm.forward_embeds(
+                self.llm.embed_tokens(ids),
+                past=self.llm.cache_state(cache),
+                attention_mask=additive.expand(num, 1, -1, -1),
+                position_ids=(ctx - 1 + trie.depth.to(device)).expand(num, -1))
+            rows.append(hidden)
+        logp = self.llm.logits(torch.cat(rows, 1)).log_softmax(-1)
+        steps = logp[:, trie.rows.to(device), trie.toks.to(device)]
+        valid = trie.valid.to(device)
+        scores = (steps * valid).sum(-1)  # (N, C')
+        if self.score_norm == 'mean':
+            scores = scores / valid.sum(-1)
+        return scores
+
+    def scores(self, soft: torch.Tensor, context=None) -> torch.Tensor:
+        """Candidate scores over all classes; non-candidates are -1e4."""
+        out = torch.full((len(soft), self.num_classes),
+                         -1e4,
+                         device=soft.device)
+        out[:,
+            self.test_index] = self.candidate_scores(soft, self.test_index,
+                                                     context)
+        return out
+
+    @torch.no_grad()
+    def generate_text(self, soft: torch.Tensor, context=None) -> List[str]:
+        """Greedy answers for a batch of clips (the prompt cached once).
+
+        Args:
+            soft (torch.Tensor): Soft tokens, shape (N, Q, H).
+            context (tuple, optional): Reuse an earlier ``_context``.
+
+        Returns:
+            list[str]: One decoded answer per clip.
+        """
+        self._check_tokens(soft)
+        last, cache = context or self._context(soft, self.test_index)
+        eos = self.llm.tokenizer.eos_token_id
+        done = torch.zeros(len(soft), dtype=torch.bool, device=soft.device)
+        out = []
+        for _ in range(self.max_new_tokens):
+            token = self.llm.logits(last).argmax(-1)
+            token = token.masked_fill(done, eos)
+            out.append(token)
+            done |= token == eos
+            if done.all():
+                break
+            hidden, cache = self.llm.forward_embeds(
+                self.llm.embed_tokens(token[:, None]), cache=cache)
+            last = hidden[:, -1]
+        ids = torch.stack(out, 1).tolist()
+        return [
+            self.llm.tokenizer.decode(
+                seq[:seq.index(eos)] if eos in seq else seq,
+                skip_special_tokens=True).strip() for seq in ids
+        ]
+
+    def _matcher(self) -> ClassNameMatcher:
+        key = tuple(self.test_index.tolist())
+        if key not in self._matchers:
+            embed = None
+            if self.matcher_encoder is not None:
+                encoder = MODELS.build(self.matcher_encoder)
+                embed = encoder.encode
+            names = [self.class_names[i] for i in key]
+            self._matchers[key] = ClassNameMatcher(names, embed)
+        return self._matchers[key]
+
+    @torch.no_grad()
+    def predict(self, soft: torch.Tensor, data_samples: SampleList,
+                **kwargs) -> SampleList:
+        """Score the candidates (and generate answers if asked).
+
+        Several clips per sample (``num_clips`` > 1) have their scores
+        averaged; generation uses each sample's first clip.
+
+        Args:
+            soft (torch.Tensor): Soft tokens, shape (N * num_clips, Q, H).
+            data_samples (list[ActionDataSample]): N samples.
+
+        Returns:
+            list[ActionDataSample]: With ``pred_score``, ``pred_label``
+            and, when generating, ``pred_text``, ``pred_text_label``,
+            ``pred_text_match``.
+        """
+        num = len(data_samples)
+        if len(soft) % num:
+            raise ValueError(f'{len(soft)} clips of soft tokens do not '
+                             f'split into {num} samples')
+        clips = len(soft) // num
+        context = self._context(soft, self.test_index)
+        scores = self.scores(soft, context).view(num, clips, -1).mean(1)
+        texts = None
+        if self.generate:
+            first = torch.arange(num, device=soft.device) * clips
+            last, cache = context
+            if clips > 1:
+                cache = self.llm.new_cache(
+                    [(k[first], v[first])
+                     for k, v in self.llm.cache_state(cache)], num)
+                last = last[first]
+            texts = self.generate_text(soft[first], (last, cache))
+        for i, sample in enumerate(data_samples):
+            sample.set_pred_score(scores[i])
+            sample.set_pred_label(scores[i].argmax().view(1))
+            if texts is not None:
+                index, rule = self._matcher()(texts[i])
+                sample.pred_text = texts[i]
+                sample.pred_text_label = int(self.test_index[index])
+                sample.pred_text_match = rule
+        return data_samples
