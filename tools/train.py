@@ -130,8 +130,21 @@ def main():
     if args.resume == 'auto':  # finished stages are skipped anyway
         stage_args.resume = None
 
+    names = [stage['name'] for stage in cfg.stages]
+
     def prepare(stage_cfg: Config, stage_dir: str) -> Config:
+        # options prefixed with a stage name ("stage3.model.x=1") apply to
+        # that stage only; the others to every stage
+        name = osp.basename(stage_dir)
+        options = dict()
+        for key, value in (args.cfg_options or dict()).items():
+            head, _, rest = key.partition('.')
+            if head not in names:
+                options[key] = value
+            elif head == name and rest:
+                options[rest] = value
         stage_args.work_dir = stage_dir
+        stage_args.cfg_options = options or None
         return merge_args(stage_cfg, stage_args)
 
     results = run_stages(cfg, root, prepare, build_and_train, args.stage)

@@ -49,15 +49,19 @@ model = dict(
 test_dataloader = dict(
     batch_size=16,
     dataset=dict(pipeline={{_base_.val_pipeline}}))
-val_dataloader = dict(batch_size=16)
 
 # one epoch, as in the paper: about 5 minutes on a 2-core CPU. Scoring the
-# 768 validation clips takes ~3 minutes, so the run validates only when
-# tested (val_interval > max_epochs); the checkpoint is the last one.
-train_cfg = dict(max_epochs=1, val_begin=1, val_interval=2)
+# 768 validation clips takes ~3 minutes, and the validation split is the
+# test split here, so training does not validate: test the last checkpoint.
+train_cfg = dict(max_epochs=1)
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
 optim_wrapper = dict(
     _delete_=True,
-    optimizer=dict(type='AdamW', lr=3e-4, weight_decay=0.01),
+    # 72 steps in all: at 3e-4 the name was not learned (3.1% top-1, the
+    # soft tokens hardly varied between clips); 1e-3 learns it
+    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.01),
     # the projection starts from scratch: a faster rate than the LoRA
     paramwise_cfg=dict(custom_keys={'neck': dict(lr_mult=3.0)}),
     clip_grad=dict(max_norm=1.0))

@@ -13,6 +13,4 @@ seen = [label for label in range(32) if label not in unseen]
 
 model = dict(cls_head=dict(train_classes=seen, test_classes=None))
 train_dataloader = dict(dataset=dict(dataset=dict(keep_classes=seen)))
-val_evaluator = [dict(type='ZeroShotAccMetric', unseen_classes=unseen)]
-test_evaluator = val_evaluator
-default_hooks = dict(checkpoint=dict(save_best=None))
+test_evaluator = [dict(type='ZeroShotAccMetric', unseen_classes=unseen)]

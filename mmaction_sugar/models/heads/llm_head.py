@@ -155,6 +155,11 @@ class LLMHead(BaseModule):
         matcher_encoder (dict, optional): A ``FrozenTextEncoder`` config
             for mapping off-list answers by embedding. Defaults to the
             bundled MiniLM; None uses ``difflib`` only.
+        rescale_soft_tokens (bool): L2-normalise every soft token and scale
+            it to the mean norm of the LLM's token embeddings (a trained
+            TQP gives SmolLM2 tokens ~12x longer than its words). On
+            SynthNTU it did not help (10.3 vs 16.8 top-1, one seed each;
+            docs/RESULTS.md). Defaults to False.
         init_cfg (dict, optional): Unused. Defaults to None.
 
     Example:
@@ -192,6 +197,7 @@ class LLMHead(BaseModule):
                  max_new_tokens: int = 48,
                  matcher_encoder: Optional[Dict] = dict(
                      type='FrozenTextEncoder'),
+                 rescale_soft_tokens: bool = False,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if PLACEHOLDER not in instruction or instruction.count(
@@ -229,6 +235,11 @@ class LLMHead(BaseModule):
         lookup = torch.full((self.num_classes, ), -1)
         lookup[self.train_index] = torch.arange(len(self.train_index))
         self.register_buffer('train_lookup', lookup, False)
+        norms = self.llm.base_causal_lm.get_input_embeddings().weight.detach(
+        ).float().norm(dim=-1)
+        # the scale of a word for the LLM (not checkpointed: derived)
+        self.register_buffer('embed_norm', norms.mean(), False)
+        self.rescale_soft_tokens = rescale_soft_tokens
         self._prompts: Dict[Tuple[int, ...], Tuple] = {}
         self._targets: Dict[int, List[int]] = {}
         self._tries: Dict[Tuple[int, ...], _Trie] = {}
@@ -300,11 +311,15 @@ class LLMHead(BaseModule):
             self._targets[label] = ids + [self.llm.tokenizer.eos_token_id]
         return self._targets[label]
 
-    def _check_tokens(self, soft: torch.Tensor) -> None:
+    def _check_tokens(self, soft: torch.Tensor) -> torch.Tensor:
+        """Validate soft tokens and bring them to the LLM's scale."""
         if soft.dim() != 3 or soft.shape[-1] != self.in_channels:
             raise ValueError(
                 f'expected soft tokens (N, Q, {self.in_channels}), got '
                 f'shape {tuple(soft.shape)}')
+        if self.rescale_soft_tokens:
+            soft = F.normalize(soft, dim=-1) * self.embed_norm
+        return soft
 
     def _ids(self, ids: List[int], device) -> torch.Tensor:
         return torch.tensor(ids, dtype=torch.long, device=device)
@@ -331,7 +346,7 @@ class LLMHead(BaseModule):
             dict: ``loss_llm``, ``token_acc`` (greedy next-token accuracy
             on the target) and ``name_acc`` (on the name's first token).
         """
-        self._check_tokens(soft)
+        soft = self._check_tokens(soft)
         self._eval_prefix = None
         labels = torch.stack([d.gt_label for d in data_samples]).view(-1)
         if len(labels) != len(soft):
@@ -380,6 +395,7 @@ class LLMHead(BaseModule):
     # prediction
     def _context(self, soft: torch.Tensor, classes: torch.Tensor):
         """Run the prompt for a batch: last hidden state and the cache."""
+        soft = self._check_tokens(soft)  # idempotent
         before, after = self._prompt(classes)
         device = soft.device
         key = tuple(classes.tolist())
@@ -417,7 +433,7 @@ class LLMHead(BaseModule):
         Returns:
             torch.Tensor: Scores, shape (N, C').
         """
-        self._check_tokens(soft)
+        soft = self._check_tokens(soft)
         classes = self.test_index if classes is None else classes
         last, cache = context or self._context(soft, classes)
         trie = self._trie(classes)
@@ -470,7 +486,7 @@ class LLMHead(BaseModule):
         Returns:
             list[str]: One decoded answer per clip.
         """
-        self._check_tokens(soft)
+        soft = self._check_tokens(soft)
         last, cache = context or self._context(soft, self.test_index)
         eos = self.llm.tokenizer.eos_token_id
         done = torch.zeros(len(soft), dtype=torch.bool, device=soft.device)

@@ -27,6 +27,7 @@ def samples(labels):
 def naive_scores(head, soft, classes):
     """Each candidate's log-likelihood from its own full sequence."""
     llm = head.llm
+    soft = head._check_tokens(soft)  # rescaled to the word-embedding norm
     before, after = head._prompt(classes)
     out = []
     for c in classes.tolist():
@@ -62,6 +63,7 @@ def test_generation_matches_a_full_recompute_and_leaves_scores_alone():
     soft = torch.randn(2, 4, 32)
     texts = head.generate_text(soft)
     llm, tok = head.llm, head.llm.tokenizer
+    soft = head._check_tokens(soft)
     before, after = head._prompt(head.test_index)
     for i in range(2):
         ids = []
@@ -81,6 +83,10 @@ def test_generation_matches_a_full_recompute_and_leaves_scores_alone():
     data = head.predict(soft, samples([0, 1]))
     torch.testing.assert_close(
         torch.stack([d.pred_score for d in data]), head.scores(soft))
+    head.rescale_soft_tokens = True
+    rescaled = head._check_tokens(soft)
+    torch.testing.assert_close(rescaled.norm(dim=-1),
+                               head.embed_norm.expand(2, 4))
     for d in data:
         assert isinstance(d.pred_text, str)
         assert 0 <= d.pred_text_label < 32
