@@ -6,7 +6,7 @@
 * free generation (``LLMHead.generate_text`` + class-name mapping): greedy
   decoding of the name and the description.
 
-Both run on the same validation clips and soft tokens; the table gives the
+Both run on the same test clips and soft tokens; the table gives the
 time per clip, the top-1 of each, and their ratio. A second table gives
 the LLM-side latency (neck + scoring, the encoder excluded) for encoder
 feature maps of 100- and 300-frame clips: TQP emits the same number of
@@ -14,7 +14,7 @@ soft tokens for both, so the LLM's cost should not grow.
 
 Example:
     python tools/analysis/benchmark_llm_inference.py \\
-        configs/sugar/sugar-stage3_stgcn-tqp-smollm2_1xb16-joint-u32-1e_synthntu-xsub-keypoint-3d.py \\
+        configs/sugar_synthntu.py \\
         work_dirs/sugar_synthntu/stage3/epoch_1.pth --num-clips 64
 """
 import argparse
@@ -31,20 +31,23 @@ def parse_args(argv=None):
     parser.add_argument('--num-clips', type=int, default=64)
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--max-new-tokens', type=int, default=32)
-    parser.add_argument('--repeats', type=int, default=3,
-                        help='timed repeats of the clip-length test')
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=3,
+        help='timed repeats of the clip-length test')
     parser.add_argument('--out', help='write the results as JSON here')
     return parser.parse_args(argv)
 
 
 def load_model(config, checkpoint):
     """Build the recognizer, load its checkpoint, and the val loader."""
-    import mmaction_sugar  # noqa: F401
     from mmaction.registry import MODELS
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
 
+    import mmaction_sugar  # noqa: F401
     from mmaction_sugar.apis import is_multi_stage, stage_config, stage_list
     init_default_scope('mmaction')
     cfg = Config.fromfile(config)
@@ -64,9 +67,9 @@ def timed(fn):
 
 @torch.no_grad()
 def compare(cfg, model, num_clips, batch_size, max_new_tokens):
-    """Scoring vs generation on the first ``num_clips`` val clips."""
+    """Scoring vs generation on ``num_clips`` test clips (evenly spaced)."""
     from mmengine.runner import Runner
-    loader_cfg = cfg.val_dataloader.copy()
+    loader_cfg = cfg.test_dataloader.copy()
     loader_cfg.batch_size = batch_size
     total = len(Runner.build_dataloader(loader_cfg).dataset)
     step = max(total // num_clips, 1)
@@ -75,8 +78,13 @@ def compare(cfg, model, num_clips, batch_size, max_new_tokens):
     head = model.cls_head
     head.max_new_tokens = max_new_tokens
     matcher = head._matcher()
-    stats = dict(score_s=0., generate_s=0., score_hits=0, generate_hits=0,
-                 clips=0, off_list=0)
+    stats = dict(
+        score_s=0.,
+        generate_s=0.,
+        score_hits=0,
+        generate_hits=0,
+        clips=0,
+        off_list=0)
     for batch in loader:
         data = model.data_preprocessor(batch, False)
         soft = model(data['inputs'], mode='tensor')
@@ -91,8 +99,7 @@ def compare(cfg, model, num_clips, batch_size, max_new_tokens):
         stats['score_s'] += t_score
         stats['generate_s'] += t_gen
         stats['score_hits'] += int((scores.argmax(1) == labels).sum())
-        stats['generate_hits'] += int(
-            (torch.tensor(mapped) == labels).sum())
+        stats['generate_hits'] += int((torch.tensor(mapped) == labels).sum())
         stats['clips'] += len(labels)
     n = stats['clips']
     return dict(
