@@ -5,7 +5,8 @@ import json
 import os.path as osp
 
 import torch
-from test_train_test import REPO, last_metrics, run_tool, tiny_config
+from test_train_test import (REPO, TINY_OVERRIDES, last_metrics, run_tool,
+                             tiny_config)
 
 STAGE2 = osp.join(
     REPO, 'configs/sugar/sugar-stage2_stgcn_1xb16-joint-u32-'
@@ -36,9 +37,15 @@ train_cfg = dict(max_epochs=1, val_interval=1)
 
 def test_two_stages_one_command_then_test_and_rerun(tmp_path, tiny_synth_ntu):
     stage2 = tiny_config(tmp_path, STAGE2, tiny_synth_ntu, 1, 'stage2.py')
-    data3 = tiny_config(tmp_path, STAGE3, tiny_synth_ntu, 1, 'data3.py')
+    # stage 3 does not validate during training (val_dataloader = None)
+    data3 = tmp_path / 'data3.py'
+    data3.write_text(
+        TINY_OVERRIDES.format(base=STAGE3, data=tiny_synth_ntu,
+                              epochs=1).replace(
+                                  'val_dataloader = dict(**loader, '
+                                  'dataset=data)\n', ''))
     stage3 = tmp_path / 'stage3.py'
-    stage3.write_text(TINY_STAGE3.format(base=data3))
+    stage3.write_text(TINY_STAGE3.format(base=str(data3)))
     multi = tmp_path / 'sugar_tiny.py'
     multi.write_text(f'stages = [dict(name="stage2", config={stage2!r}),\n'
                      f'          dict(name="stage3", config={str(stage3)!r},'

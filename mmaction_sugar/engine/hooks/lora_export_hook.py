@@ -13,8 +13,9 @@ __all__ = ['LoRAExportHook']
 
 @HOOKS.register_module()
 class LoRAExportHook(Hook):
-    """Write each LLM's LoRA adapter with ``save_pretrained`` after every
-    checkpoint, atomically (a temporary folder renamed into place).
+    """Write each LLM's LoRA adapter with ``save_pretrained`` whenever a
+    checkpoint is saved (the same weights), atomically (a temporary folder
+    renamed into place).
 
     The adapter loads back into the plain base model with
     ``peft.PeftModel.from_pretrained(base, folder)``, e.g. to serve the
@@ -36,7 +37,7 @@ class LoRAExportHook(Hook):
     def __init__(self, out_dir: str = 'lora_adapter') -> None:
         self.out_dir = out_dir
 
-    def after_save_checkpoint(self, runner, checkpoint: dict) -> None:
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         llms = [
