@@ -79,3 +79,8 @@ def test_two_stages_one_command_then_test_and_rerun(tmp_path, tiny_synth_ntu):
     # a rerun skips finished stages
     again = run_tool('tools/train.py', str(multi), '--work-dir', str(work))
     assert again.stdout.count('already done') == 2
+    # an unfinished stage resumes from its last checkpoint (weights_only)
+    (work / 'stage3' / 'stage_done.json').unlink()
+    resumed = run_tool('tools/train.py', str(multi), '--work-dir', str(work))
+    assert resumed.stdout.count('already done') == 1
+    assert 'resumed epoch: 1' in resumed.stdout + resumed.stderr
