@@ -18,7 +18,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmaction_sugar  # noqa: F401  (compat fixes, registered modules)
-from mmaction_sugar.apis import is_multi_stage, run_stages
+from mmaction_sugar.apis import is_multi_stage, run_stages, stage_list
 
 
 def parse_args():
@@ -130,7 +130,7 @@ def main():
     if args.resume == 'auto':  # finished stages are skipped anyway
         stage_args.resume = None
 
-    names = [stage['name'] for stage in cfg.stages]
+    names = [stage['name'] for stage in stage_list(cfg)]
 
     def prepare(stage_cfg: Config, stage_dir: str) -> Config:
         # options prefixed with a stage name ("stage3.model.x=1") apply to

@@ -330,6 +330,10 @@ class LLMHead(BaseModule):
         self._eval_prefix = None  # the LoRA weights are about to change
         return super().train(mode)
 
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._eval_prefix = None  # cached keys/values of the old weights
+        super()._load_from_state_dict(*args, **kwargs)
+
     def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
         """Candidate scores (the ``tensor`` mode); see :meth:`scores`."""
         return self.scores(x)
@@ -457,8 +461,10 @@ class LLMHead(BaseModule):
                 attention_mask=additive.expand(num, 1, -1, -1),
                 position_ids=(ctx - 1 + trie.depth.to(device)).expand(num, -1))
             rows.append(hidden)
-        logp = self.llm.logits(torch.cat(rows, 1)).log_softmax(-1)
-        steps = logp[:, trie.rows.to(device), trie.toks.to(device)]
+        logits = self.llm.logits(torch.cat(rows, 1))  # (N, 1 + inner, V)
+        rows_, toks = trie.rows.to(device), trie.toks.to(device)
+        # log-softmax at the needed tokens only (no (N, R, V) copy)
+        steps = logits[:, rows_, toks] - logits.logsumexp(-1)[:, rows_]
         valid = trie.valid.to(device)
         scores = (steps * valid).sum(-1)  # (N, C')
         if self.score_norm == 'mean':
