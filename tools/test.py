@@ -13,7 +13,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmaction_sugar  # noqa: F401  (compat fixes, registered modules)
-from mmaction_sugar.apis import is_multi_stage, stage_config, stage_list
+from mmaction_sugar.apis import last_stage_config
 
 
 def parse_args():
@@ -83,10 +83,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if is_multi_stage(cfg):  # test the last stage
-        cfg = stage_config(cfg, stage_list(cfg)[-1])
-    cfg = merge_args(cfg, args)
+    # a multi-stage config tests its last stage
+    cfg = merge_args(last_stage_config(Config.fromfile(args.config)), args)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.test()

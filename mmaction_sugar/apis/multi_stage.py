@@ -24,8 +24,8 @@ from typing import Callable, Dict, List, Optional
 from mmengine.config import Config
 
 __all__ = [
-    'is_multi_stage', 'stage_list', 'stage_config', 'final_checkpoint',
-    'run_stages', 'StageError'
+    'is_multi_stage', 'stage_list', 'stage_config', 'last_stage_config',
+    'final_checkpoint', 'run_stages', 'StageError'
 ]
 
 DONE_FILE = 'stage_done.json'
@@ -66,6 +66,14 @@ def stage_config(cfg: Config, stage: Dict) -> Config:
         raise StageError(f'{cfg.filename}: stage {stage["name"]!r} config '
                          f'{path!r} does not exist')
     return Config.fromfile(path)
+
+
+def last_stage_config(cfg: Config) -> Config:
+    """The config that a multi-stage config tests and serves (its last
+    stage); any other config is returned as it is."""
+    if not is_multi_stage(cfg):
+        return cfg
+    return stage_config(cfg, stage_list(cfg)[-1])
 
 
 def final_checkpoint(work_dir: str) -> str:

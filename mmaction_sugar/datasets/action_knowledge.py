@@ -668,6 +668,43 @@ class ActionKnowledge:
         """
         return self.by_name(name).index
 
+    def labels(self, classes: Iterable[Union[int, str]]) -> List[int]:
+        """Labels of a class list given as names and/or labels.
+
+        Used by the heads for their train / candidate class lists.
+
+        Args:
+            classes (Iterable[int | str]): Class names or 0-based labels.
+
+        Returns:
+            list[int]: The labels, in the given order.
+
+        Raises:
+            ValueError: If a name is empty, a label is out of range, the
+                list is empty or repeats a class (an unknown name raises
+                :class:`UnknownClassError`).
+
+        Example:
+            >>> ActionKnowledge.load('synth_ntu').labels(['throw', 0])
+            [2, 0]
+        """
+        classes = list(classes)
+        labels = []
+        for c in classes:
+            if isinstance(c, str):
+                if not c.strip():
+                    raise ValueError(
+                        f'empty class name in {classes} ({self.path})')
+                labels.append(self.index_of(c))
+            else:
+                labels.append(int(c))
+        bad = [c for c in labels if not 0 <= c < len(self)]
+        if bad or not labels or len(set(labels)) != len(labels):
+            raise ValueError(
+                f'classes {classes}: expected distinct labels in '
+                f'[0, {len(self)}) or names of {self.path}')
+        return labels
+
     def subset(self,
                names: Iterable[str],
                dataset: Optional[str] = None) -> 'ActionKnowledge':

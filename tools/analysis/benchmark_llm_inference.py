@@ -48,11 +48,9 @@ def load_model(config, checkpoint):
     from mmengine.runner import load_checkpoint
 
     import mmaction_sugar  # noqa: F401
-    from mmaction_sugar.apis import is_multi_stage, stage_config, stage_list
+    from mmaction_sugar.apis import last_stage_config
     init_default_scope('mmaction')
-    cfg = Config.fromfile(config)
-    if is_multi_stage(cfg):
-        cfg = stage_config(cfg, stage_list(cfg)[-1])
+    cfg = last_stage_config(Config.fromfile(config))
     cfg.model.encoder_checkpoint = None  # the checkpoint holds the encoder
     model = MODELS.build(cfg.model)
     load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')

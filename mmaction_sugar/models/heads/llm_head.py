@@ -257,23 +257,10 @@ class LLMHead(BaseModule):
         if classes is None:
             return torch.arange(self.num_classes)
         if isinstance(classes, str):  # a file, or a single class name
-            classes = ([classes]
-                       if classes in self.knowledge and not osp.isfile(classes)
-                       else read_candidates(classes))
-        labels = []
-        for c in classes:
-            if isinstance(c, str):
-                if not c.strip():
-                    raise ValueError('empty class name in the candidates')
-                labels.append(self.knowledge.index_of(c))
-            else:
-                labels.append(int(c))
-        bad = [c for c in labels if not 0 <= c < self.num_classes]
-        if bad or not labels or len(set(labels)) != len(labels):
-            raise ValueError(
-                f'classes {list(classes)}: expected distinct labels in '
-                f'[0, {self.num_classes}) or names of {self.knowledge.path}')
-        return torch.tensor(labels)
+            classes = ([classes] if classes in self.knowledge
+                       and not osp.isfile(classes) else
+                       read_candidates(classes))
+        return torch.tensor(self.knowledge.labels(classes))
 
     def set_test_classes(self, classes: Classes) -> None:
         """Change the candidate list (open vocabulary) at test time."""

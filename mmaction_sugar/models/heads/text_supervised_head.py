@@ -175,16 +175,7 @@ class TextSupervisedHead(BaseHead):
         """Labels of ``classes`` (names or labels), all when None."""
         if classes is None:
             return torch.arange(self.num_classes)
-        labels = [
-            self.knowledge.index_of(c) if isinstance(c, str) else int(c)
-            for c in classes
-        ]
-        bad = [c for c in labels if not 0 <= c < self.num_classes]
-        if bad or not labels or len(set(labels)) != len(labels):
-            raise ValueError(
-                f'classes {list(classes)}: expected distinct labels in '
-                f'[0, {self.num_classes}) or names of {self.knowledge.path}')
-        return torch.tensor(labels)
+        return torch.tensor(self.knowledge.labels(classes))
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Pool and project backbone features into the text space.
