@@ -1,4 +1,4 @@
 # Copyright (c) mmaction-sugar contributors. All rights reserved.
-from .metrics import ZeroShotAccMetric
+from .metrics import ActionTokenizerMetric, ZeroShotAccMetric
 
-__all__ = ['ZeroShotAccMetric']
+__all__ = ['ActionTokenizerMetric', 'ZeroShotAccMetric']

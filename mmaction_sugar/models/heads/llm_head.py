@@ -131,7 +131,8 @@ class LLMHead(BaseModule):
 
     Args:
         llm (dict): A :class:`LoRACausalLM` config.
-        in_channels (int): Width of the soft tokens; must equal the LLM's.
+        in_channels (int, optional): Width of the soft tokens; must equal
+            the LLM's. Defaults to None (the LLM's width).
         knowledge (str): Bundled knowledge name or file path (class names
             and descriptions). Defaults to ``'synth_ntu'``.
         train_classes (list | str, optional): Names or labels in the
@@ -184,7 +185,7 @@ class LLMHead(BaseModule):
 
     def __init__(self,
                  llm: Dict,
-                 in_channels: int,
+                 in_channels: Optional[int] = None,
                  knowledge: str = 'synth_ntu',
                  train_classes: Classes = None,
                  test_classes: Classes = None,
@@ -213,6 +214,7 @@ class LLMHead(BaseModule):
         self.knowledge = ActionKnowledge.load(knowledge)
         self.num_classes = len(self.knowledge)
         self.llm = MODELS.build(llm)
+        in_channels = in_channels or self.llm.hidden_size
         if in_channels != self.llm.hidden_size:
             raise ValueError(
                 f'the soft tokens have {in_channels} channels but the LLM '

@@ -69,11 +69,14 @@ class SugarRecognizer(RecognizerGCN):
             self.load_encoder(self.encoder_checkpoint)
         elif self.freeze_encoder:
             MMLogger.get_current_instance().warning(
-                'SugarRecognizer: no encoder_checkpoint, so the frozen '
-                'encoder keeps random weights unless a checkpoint is loaded '
-                'next (--resume / load_from). Stage 3 needs the stage-2 '
-                'encoder: set model.encoder_checkpoint, or train with a '
-                'multi-stage config such as configs/sugar_synthntu.py')
+                f'{type(self).__name__}: no encoder_checkpoint, so the '
+                'frozen encoder keeps random weights unless a checkpoint is '
+                'loaded next (--resume / load_from). Set '
+                'model.encoder_checkpoint to the previous stage\'s '
+                'checkpoint, or train with a multi-stage config such as '
+                'configs/sugar_synthntu.py or configs/llmar_synthntu.py')
+
+    encoder_prefix = 'backbone.'  # where the encoder sits in its checkpoint
 
     def load_encoder(self, path: str) -> None:
         """Load ``backbone.*`` weights from a stage-2 checkpoint.
@@ -95,12 +98,13 @@ class SugarRecognizer(RecognizerGCN):
                                                            dict) else None
         if not isinstance(state, dict):
             raise ValueError(f'{path!r} holds no state_dict')
+        prefix = self.encoder_prefix
         weights = {
-            k[len('backbone.'):]: v
-            for k, v in state.items() if k.startswith('backbone.')
+            k[len(prefix):]: v
+            for k, v in state.items() if k.startswith(prefix)
         }
         if not weights:
-            raise ValueError(f'{path!r} has no backbone.* weights (expected '
+            raise ValueError(f'{path!r} has no {prefix}* weights (expected '
                              'a stage-2 recognizer checkpoint)')
         try:
             self.backbone.load_state_dict(weights, strict=True)
@@ -139,7 +143,7 @@ class SugarRecognizer(RecognizerGCN):
         with torch.set_grad_enabled(torch.is_grad_enabled()
                                     and not self.freeze_encoder):
             x = self.backbone(inputs)
-        if stage == 'backbone':
+        if stage == 'backbone' or not self.with_neck:
             return x, dict()
         return self.neck(x), dict()
 

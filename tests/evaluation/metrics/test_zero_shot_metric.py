@@ -41,8 +41,9 @@ def test_hand_computed_values():
     assert out['gzsl_unseen'] == pytest.approx(1 / 3)
     h = 2 * (1 / 2) * (1 / 3) / (1 / 2 + 1 / 3)
     assert out['gzsl_harmonic'] == pytest.approx(h)
-    out = run(ZeroShotAccMetric(unseen_classes=[3, 4, 5], topk=(1, 2)),
-              LABELS[3:], SCORES[3:])
+    out = run(
+        ZeroShotAccMetric(unseen_classes=[3, 4, 5], topk=(1, 2)), LABELS[3:],
+        SCORES[3:])
     assert out['unseen_top2'] == 1.0 and out['chance_top2'] == 2 / 3
 
 
