@@ -32,6 +32,8 @@ class LLMARRecognizer(SugarRecognizer):
             ``ActionDataPreprocessor``.
 
     Example:
+        >>> from mmengine.registry import init_default_scope
+        >>> init_default_scope('mmaction')  # as the runner does
         >>> model = LLMARRecognizer(
         ...     backbone=dict(type='ActionVQVAE', width=32, latent_dim=8,
         ...                   codebook=dict(num_codes=16)),
@@ -46,6 +48,7 @@ class LLMARRecognizer(SugarRecognizer):
         ...             lora=dict(r=4, lora_alpha=8,
         ...                       target_modules=['q_proj', 'v_proj'])),
         ...         knowledge='synth_ntu', matcher_encoder=None))
+        >>> import torch
         >>> clips = torch.randn(2, 1, 2, 32, 25, 3)  # (N, clips, M, T, V, C)
         >>> model(clips, mode='tensor').shape  # the action sentences
         torch.Size([2, 8])
