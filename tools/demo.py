@@ -481,7 +481,8 @@ def summarise(sample, head, topk: int) -> Dict:
         dict: ``action``, ``label``, ``num_candidates``, ``topk`` (list of
         dicts with ``rank``, ``name``, ``label``, ``score``, ``prob``) and
         ``description``, ``description_label``, ``description_action``,
-        ``description_match`` (None without generation).
+        ``description_match`` (None without generation) and
+        ``action_sentence`` (LLM-AR's code words; None for SUGAR).
     """
     import torch
     scores = sample.pred_score.detach().float().cpu()
@@ -509,7 +510,9 @@ def summarise(sample, head, topk: int) -> Dict:
         description=None,
         description_label=None,
         description_action=None,
-        description_match=None)
+        description_match=None,
+        action_sentence=(str(sample.action_sentence)
+                         if 'action_sentence' in sample else None))
     if 'pred_text' in sample:
         text_label = int(sample.pred_text_label)
         out.update(
@@ -530,6 +533,8 @@ def format_result(result: Dict) -> str:
         str: Lines for stdout.
     """
     lines = [f'action: {result["action"]}']
+    if result.get('action_sentence'):
+        lines.append(f'action sentence: {result["action_sentence"]}')
     width = max(len('name'), *(len(r['name']) for r in result['topk']))
     lines.append(f'top-{len(result["topk"])} of {result["num_candidates"]} '
                  'candidates (score: log-likelihood of the name; prob: '

@@ -4,6 +4,7 @@ import importlib.util
 import json
 import os.path as osp
 import pickle
+import re
 import subprocess
 import sys
 
@@ -76,7 +77,7 @@ CLASSES = ActionKnowledge.load('synth_ntu').class_names
 RESULT_KEYS = {
     'input', 'config', 'checkpoint', 'missing_keys', 'action', 'label',
     'num_candidates', 'topk', 'description', 'description_label',
-    'description_action', 'description_match'
+    'description_action', 'description_match', 'action_sentence'
 }
 
 
@@ -316,3 +317,33 @@ def test_command_line_bad_input(files, tmp_path):
     assert proc.stderr.strip() == (
         f'{path}: expected finite coordinates, got 300 NaN/inf values '
         '(first: person 0, frame 0, joint 0, x=inf)')
+
+
+def test_llmar_model_prints_its_action_sentence(tool, tmp_path, capsys):
+    # the same tiny LLM over LLM-AR's frozen tokenizer instead of the TQP
+    config = tmp_path / 'tiny_llmar.py'
+    config.write_text(
+        TINY_CONFIG.replace("type='SugarRecognizer'", "type='LLMARRecognizer'")
+        .replace("type='LLMHead',\n        in_channels=32,",
+                 "type='ActionSentenceHead',\n        num_codes=16,"))
+    cfg = Config.fromfile(str(config))
+    cfg.model.backbone = dict(
+        type='ActionVQVAE',
+        width=16,
+        latent_dim=8,
+        codebook=dict(num_codes=16))
+    cfg.model.pop('neck')
+    cfg.dump(str(config))
+    model = MODELS.build(cfg.model)
+    checkpoint = tmp_path / 'tiny_llmar.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, checkpoint)
+    clip = tmp_path / 'clip.npy'
+    np.save(clip, np.random.default_rng(1).normal(0, 0.5, (20, 25, 3)))
+    result = tool.main(
+        [str(config), str(checkpoint), str(clip), '--no-generate'])
+    out = capsys.readouterr().out.splitlines()
+    assert result['missing_keys'] == []
+    # 16 frames, 4x temporal downsampling: 4 action words
+    assert re.fullmatch(r'(<a\d+>){4}', result['action_sentence'])
+    assert out[1] == f'action sentence: {result["action_sentence"]}'
+    assert result['action'] in CLASSES
