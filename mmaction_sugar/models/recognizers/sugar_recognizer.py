@@ -40,6 +40,8 @@ class SugarRecognizer(RecognizerGCN):
             ``ActionDataPreprocessor``.
     """
 
+    encoder_prefix = 'backbone.'  # where the encoder sits in its checkpoint
+
     def __init__(self,
                  backbone: Dict,
                  neck: Dict,
@@ -75,8 +77,6 @@ class SugarRecognizer(RecognizerGCN):
                 'model.encoder_checkpoint to the previous stage\'s '
                 'checkpoint, or train with a multi-stage config such as '
                 'configs/sugar_synthntu.py or configs/llmar_synthntu.py')
-
-    encoder_prefix = 'backbone.'  # where the encoder sits in its checkpoint
 
     def load_encoder(self, path: str) -> None:
         """Load ``backbone.*`` weights from a stage-2 checkpoint.
