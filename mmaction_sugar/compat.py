@@ -34,6 +34,11 @@ no-op where the installed packages already behave.
    ``device_ids=[LOCAL_RANK]`` is handled in the configs
    (``model_wrapper_cfg`` with ``device_ids=None``, which also suits GPUs).
 
+6. mmaction's ``BaseHead.loss_by_feat`` passes the scores to numpy for its
+   top-k accuracy; under bfloat16 autocast (``CPUAmpOptimWrapper``) they
+   are bfloat16, which numpy cannot hold. The scores are cast to float32
+   first, and only when they are bfloat16 or float16.
+
 Not fixable here, because it runs before any plugin code: mmengine resolves
 ``mmaction::`` config paths with ``pkg_resources``, which setuptools >= 81
 removed; ``setup.cfg`` pins ``setuptools==80.9.0``.
@@ -206,8 +211,33 @@ def fix_cpu_dist_init() -> bool:
     return True
 
 
+# 6. Half-precision scores reaching numpy -----------------------------------
+def fix_half_scores_to_numpy() -> bool:
+    """Cast half-precision scores to float32 in ``BaseHead.loss_by_feat``.
+
+    Runs after fixes 1-2, which ``import mmaction.models`` needs.
+
+    Returns:
+        bool: Whether ``loss_by_feat`` was wrapped.
+    """
+    from mmaction.models.heads.base import BaseHead
+    original = BaseHead.loss_by_feat
+    if getattr(original, '_sugar_patched', False):
+        return False
+
+    def loss_by_feat(self, cls_scores, *args, **kwargs):
+        if cls_scores.dtype in (torch.bfloat16, torch.float16):
+            cls_scores = cls_scores.float()
+        return original(self, cls_scores, *args, **kwargs)
+
+    loss_by_feat._sugar_patched = True
+    loss_by_feat.__wrapped__ = original
+    BaseHead.loss_by_feat = loss_by_feat
+    return True
+
+
 FIXES = (fix_missing_drn, fix_multimodal_import, fix_safe_torch_load,
-         fix_numpy2_aliases, fix_cpu_dist_init)
+         fix_numpy2_aliases, fix_cpu_dist_init, fix_half_scores_to_numpy)
 
 
 def apply_all() -> List[str]:

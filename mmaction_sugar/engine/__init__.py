@@ -1,4 +1,5 @@
 # Copyright (c) mmaction-sugar contributors. All rights reserved.
 from .hooks import KnowledgeCheckHook, LoRAExportHook
+from .optimizers import CPUAmpOptimWrapper
 
-__all__ = ['KnowledgeCheckHook', 'LoRAExportHook']
+__all__ = ['CPUAmpOptimWrapper', 'KnowledgeCheckHook', 'LoRAExportHook']
