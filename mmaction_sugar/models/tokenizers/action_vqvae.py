@@ -1,6 +1,6 @@
 # Copyright (c) mmaction-sugar contributors. All rights reserved.
 """LLM-AR's action tokenizer: a VQ-VAE with a hyperbolic codebook."""
-from typing import Dict, List, Optional, Union
+from typing import Dict, Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -279,7 +279,3 @@ class ActionVQVAE(BaseModel):
             sample.recon_mpjpe = float(err)
             sample.num_codes = self.num_codes
         return data_samples
-
-    def sentences(self, indices: torch.Tensor) -> List[str]:
-        """Readable action sentences, e.g. ``'<a12> <a3> <a3>'``."""
-        return [' '.join(f'<a{i}>' for i in row) for row in indices.tolist()]
