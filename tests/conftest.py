@@ -1,5 +1,6 @@
 # Copyright (c) mmaction-sugar contributors. All rights reserved.
 import pytest
+import torch
 from mmaction.utils import register_all_modules
 
 import mmaction_sugar  # noqa: F401  (compat fixes before mmaction.models)
@@ -40,7 +41,6 @@ def tiny_llm_cfg(**kwargs):
 @pytest.fixture(scope='session')
 def tiny_llm_dir(tmp_path_factory):
     """A saved tiny Llama folder (config.json, safetensors, tokenizer)."""
-    import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     from mmaction_sugar.models.llms.bundled import smollm2_path
@@ -52,3 +52,14 @@ def tiny_llm_dir(tmp_path_factory):
     model.save_pretrained(out)
     AutoTokenizer.from_pretrained(smollm2_path()).save_pretrained(out)
     return str(out)
+
+
+@pytest.fixture(scope='module')
+def one_thread():
+    """One torch thread for a module of tiny tests: extra threads only
+    contend on a busy 2-core machine. Use with
+    ``pytestmark = pytest.mark.usefixtures('one_thread')``."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

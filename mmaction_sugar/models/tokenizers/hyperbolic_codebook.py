@@ -160,7 +160,10 @@ class HyperbolicCodebook(BaseModule):
             # in this batch, and no saved tensor is changed under autograd
             self._restart(flat.detach())
         points, codes = self.to_space(flat), self.codes
-        dists = self.distances(points, codes)  # (N, K)
+        # the choice needs no gradient; the soft assignments for the priors
+        # get it in the codes only (pulling latents towards frequent codes
+        # collapses the codebook)
+        dists = self.distances(points.detach(), codes)  # (N, K)
         indices = dists.argmin(-1)
         chosen = codes[indices]
         if self.hyperbolic:
@@ -171,11 +174,7 @@ class HyperbolicCodebook(BaseModule):
             to_latent = (points - chosen.detach()).norm(dim=-1)
         code_vectors = self.to_tangent(chosen)
         quantized = flat + (code_vectors - flat).detach()
-        # soft assignments for the priors move the codes, not the encoder:
-        # pulling latents towards frequent codes collapses the codebook
-        probs = F.softmax(
-            -self.distances(points.detach(), codes).pow(2) / self.temperature,
-            -1)
+        probs = F.softmax(-dists.pow(2) / self.temperature, -1)
         if update:
             self._track(indices)
         extras = dict(

@@ -12,20 +12,13 @@ from mmaction_sugar.models.tokenizers import ActionVQVAE
 from mmaction_sugar.models.tokenizers.action_vqvae_utils import (
     CodeContextPredictor, perplexity, zipf_prior_loss)
 
+pytestmark = pytest.mark.usefixtures('one_thread')
+
 M, V, C = 2, 25, 3
 LOSS_KEYS = {
     'loss_recon', 'loss_embed', 'loss_commit', 'loss_zipf', 'loss_context'
 }
 STAT_KEYS = {'perplexity', 'code_usage', 'mpjpe', 'restarts'}
-
-
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """The model is tiny; extra threads only contend on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def build(**kwargs):

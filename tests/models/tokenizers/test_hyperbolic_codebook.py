@@ -8,14 +8,7 @@ from mmaction.registry import MODELS
 import mmaction_sugar  # noqa: F401  (registers the modules)
 from mmaction_sugar.models.tokenizers import HyperbolicCodebook
 
-
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """The tests are tiny; extra threads only contend on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def poincare_dist(x, y, c):

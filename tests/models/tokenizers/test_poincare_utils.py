@@ -6,6 +6,8 @@ import torch
 
 from mmaction_sugar.models.tokenizers import poincare_utils as pu
 
+pytestmark = pytest.mark.usefixtures('one_thread')
+
 clip_tangent, dist, expmap0 = pu.clip_tangent, pu.dist, pu.expmap0
 logmap0, mobius_add = pu.logmap0, pu.mobius_add
 pairwise_dist, project = pu.pairwise_dist, pu.project
@@ -13,15 +15,6 @@ pairwise_dist, project = pu.pairwise_dist, pu.project
 CURVATURES = [0.5, 1.0, 2.0]
 # geoopt's BALL_EPS: the margin ``project`` keeps from the ball's edge
 BALL_EPS = {torch.float32: 4e-3, torch.float64: 1e-5}
-
-
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """The tests are tiny; extra threads only contend on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def ball_points(n, dim, c, max_radius=0.9, dtype=torch.float64, seed=0):
