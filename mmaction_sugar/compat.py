@@ -39,15 +39,32 @@ no-op where the installed packages already behave.
    are bfloat16, which numpy cannot hold. The scores are cast to float32
    first, and only when they are bfloat16 or float16.
 
+7. mmengine writes checkpoints in place (``LocalBackend.put`` opens the
+   final path), deletes the oldest kept checkpoint *before* writing the
+   new one, and ``--resume`` trusts the ``last_checkpoint`` pointer. A job
+   killed at the wrong moment leaves a half-written ``epoch_N.pth`` that
+   resume then fails to load, or (with ``max_keep_ckpts=1``) no
+   checkpoint at all. Local checkpoints are now written to a temporary
+   file in the same folder, flushed to disk and renamed into place; old
+   checkpoints are deleted only after the new one is complete; and a
+   ``last_checkpoint`` pointer that is missing, truncated or names a file
+   that is not a complete checkpoint falls back to the newest complete
+   ``epoch_*.pth``/``iter_*.pth`` in the work dir, with a warning.
+
 Not fixable here, because it runs before any plugin code: mmengine resolves
 ``mmaction::`` config paths with ``pkg_resources``, which setuptools >= 81
 removed; ``setup.cfg`` pins ``setuptools==80.9.0``.
 """
+import contextlib
 import importlib.util
+import os
 import os.path as osp
+import re
 import sys
+import tempfile
 import types
 import warnings
+import zipfile
 from typing import List
 
 import numpy as np
@@ -236,8 +253,148 @@ def fix_half_scores_to_numpy() -> bool:
     return True
 
 
+# 7. Checkpoints that survive a kill ------------------------------------------
+def is_complete_checkpoint(path: str) -> bool:
+    """Whether ``path`` is a whole ``torch.save`` file.
+
+    ``torch.save`` writes a zip archive whose central directory comes last,
+    so a file cut short by a kill fails this check.
+
+    Args:
+        path (str): The file.
+
+    Returns:
+        bool: True for a readable, complete archive.
+    """
+    if not osp.isfile(path) or not zipfile.is_zipfile(path):
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return bool(archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def save_checkpoint_atomic(original):
+    """Wrap mmengine's ``save_checkpoint``: local files are renamed into
+    place only once completely written."""
+
+    def save_checkpoint(checkpoint, filename, file_client_args=None,
+                        backend_args=None):
+        if '://' in str(filename) or backend_args or file_client_args:
+            return original(checkpoint, filename, file_client_args,
+                            backend_args)
+        filename = str(filename)
+        folder = osp.dirname(osp.abspath(filename))
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f'.{osp.basename(filename)}.', suffix='.tmp', dir=folder)
+        os.close(fd)
+        try:
+            with open(tmp, 'wb') as f:
+                torch.save(checkpoint, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, filename)
+        except BaseException:
+            if osp.exists(tmp):
+                os.remove(tmp)
+            raise
+
+    save_checkpoint._sugar_patched = True
+    save_checkpoint.__wrapped__ = original
+    return save_checkpoint
+
+
+def find_latest_complete_checkpoint(original):
+    """Wrap mmengine's ``find_latest_checkpoint`` with a fallback to the
+    newest complete checkpoint when ``last_checkpoint`` cannot be
+    trusted."""
+
+    def find_latest_checkpoint(path: str):
+        candidates = []
+        for name in os.listdir(path) if osp.isdir(path) else []:
+            match = re.fullmatch(r'(epoch|iter)_(\d+)\.pth', name)
+            if match:
+                candidates.append((int(match.group(2)), name))
+            elif re.fullmatch(r'\.(epoch|iter)_\d+\.pth\..*\.tmp', name):
+                with contextlib.suppress(OSError):  # left by a killed save
+                    os.remove(osp.join(path, name))
+        pointed = None
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            pointed = original(path)
+        if pointed and is_complete_checkpoint(pointed):
+            return pointed
+        pointer = osp.join(path, 'last_checkpoint')
+        for _, name in sorted(candidates, reverse=True):
+            full = osp.join(path, name)
+            if is_complete_checkpoint(full):
+                warnings.warn(
+                    (f'{pointer} names {pointed}, which is missing or '
+                     'incomplete' if pointed else f'{pointer} is missing') +
+                    f'; resuming from {full} instead.')
+                return full
+        if pointed:
+            warnings.warn(f'{pointer} names {pointed}, which is missing or '
+                          'incomplete, and no other complete checkpoint '
+                          'was found: training starts from scratch.')
+        return None
+
+    find_latest_checkpoint._sugar_patched = True
+    find_latest_checkpoint.__wrapped__ = original
+    return find_latest_checkpoint
+
+
+def delete_old_checkpoints_after_saving(original):
+    """Wrap ``CheckpointHook._save_checkpoint_with_step`` so that the
+    checkpoints it drops are deleted after the new one is written."""
+
+    def save_checkpoint_with_step(self, runner, step, meta):
+        backend = self.file_backend
+        deferred = []
+        backend.remove = deferred.append
+        backend.rmtree = deferred.append
+        try:
+            original(self, runner, step, meta)
+        finally:
+            del backend.remove, backend.rmtree  # the class's methods again
+        for path in deferred:
+            if backend.isfile(path):
+                backend.remove(path)
+            elif backend.isdir(path):
+                backend.rmtree(path)
+
+    save_checkpoint_with_step._sugar_patched = True
+    save_checkpoint_with_step.__wrapped__ = original
+    return save_checkpoint_with_step
+
+
+def fix_checkpoint_writes() -> bool:
+    """Atomic checkpoint files, late deletion and a trustworthy resume.
+
+    Returns:
+        bool: Whether mmengine's functions were wrapped.
+    """
+    import mmengine.runner as runner_pkg
+    from mmengine.hooks import CheckpointHook
+    from mmengine.runner import _flexible_runner, checkpoint, runner
+    if getattr(checkpoint.save_checkpoint, '_sugar_patched', False):
+        return False
+    save = save_checkpoint_atomic(checkpoint.save_checkpoint)
+    for module in (checkpoint, runner, runner_pkg):
+        module.save_checkpoint = save
+    find = find_latest_complete_checkpoint(checkpoint.find_latest_checkpoint)
+    for module in (checkpoint, runner, _flexible_runner):
+        module.find_latest_checkpoint = find
+    CheckpointHook._save_checkpoint_with_step = (
+        delete_old_checkpoints_after_saving(
+            CheckpointHook._save_checkpoint_with_step))
+    return True
+
+
 FIXES = (fix_missing_drn, fix_multimodal_import, fix_safe_torch_load,
-         fix_numpy2_aliases, fix_cpu_dist_init, fix_half_scores_to_numpy)
+         fix_numpy2_aliases, fix_cpu_dist_init, fix_half_scores_to_numpy,
+         fix_checkpoint_writes)
 
 
 def apply_all() -> List[str]:

@@ -140,3 +140,99 @@ def test_cpu_distributed_init_falls_back_to_gloo():
     result = run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ['gloo', 'True']
+
+
+# 7. Checkpoints that survive a kill ----------------------------------------
+def test_checkpoint_save_is_atomic(tmp_path, monkeypatch):
+    from mmengine.runner import checkpoint as ckpt_module
+    path = str(tmp_path / 'epoch_1.pth')
+    ckpt_module.save_checkpoint({'w': torch.ones(2)}, path)
+    assert compat.is_complete_checkpoint(path)
+
+    def broken_save(obj, f, *args, **kwargs):
+        f.write(b'PK\x03\x04 partial')
+        raise KeyboardInterrupt  # interrupted mid-write
+
+    monkeypatch.setattr(torch, 'save', broken_save)
+    with pytest.raises(KeyboardInterrupt):
+        ckpt_module.save_checkpoint({'w': torch.zeros(2)}, path)
+    # the complete file is untouched and no temporary file is left
+    assert os.listdir(tmp_path) == ['epoch_1.pth']
+    monkeypatch.undo()
+    loaded = torch.load(path, weights_only=True)
+    assert torch.equal(loaded['w'], torch.ones(2))
+
+
+def test_truncated_checkpoint_is_not_complete(tmp_path):
+    path = tmp_path / 'epoch_1.pth'
+    torch.save({'w': torch.ones(1000)}, str(path))
+    data = path.read_bytes()
+    assert compat.is_complete_checkpoint(str(path))
+    path.write_bytes(data[:len(data) // 2])
+    assert not compat.is_complete_checkpoint(str(path))
+    assert not compat.is_complete_checkpoint(str(tmp_path / 'missing.pth'))
+
+
+@pytest.mark.parametrize('pointer', ['epoch_3.pth', 'epoch_9.pth', None,
+                                     'truncated'])
+def test_resume_falls_back_to_the_newest_complete_checkpoint(
+        tmp_path, pointer):
+    from mmengine.runner.runner import find_latest_checkpoint
+    for epoch in (1, 2):
+        torch.save({'epoch': epoch}, str(tmp_path / f'epoch_{epoch}.pth'))
+    (tmp_path / 'epoch_3.pth').write_bytes(b'PK\x03\x04 cut short')
+    (tmp_path / '.epoch_3.pth.abc.tmp').write_bytes(b'left by a kill')
+    pointer_file = tmp_path / 'last_checkpoint'
+    if pointer == 'truncated':
+        pointer_file.write_text(str(tmp_path)[:5])
+    elif pointer is not None:
+        pointer_file.write_text(str(tmp_path / pointer))
+    with pytest.warns(UserWarning, match='resuming from .*epoch_2.pth'):
+        found = find_latest_checkpoint(str(tmp_path))
+    assert found == str(tmp_path / 'epoch_2.pth')
+    assert not (tmp_path / '.epoch_3.pth.abc.tmp').exists()
+
+
+def test_resume_trusts_a_complete_pointer_and_reports_none(tmp_path):
+    from mmengine.runner.runner import find_latest_checkpoint
+    assert find_latest_checkpoint(str(tmp_path)) is None
+    torch.save({}, str(tmp_path / 'epoch_1.pth'))
+    torch.save({}, str(tmp_path / 'epoch_2.pth'))
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_1.pth'))
+    assert find_latest_checkpoint(str(tmp_path)) == str(tmp_path /
+                                                        'epoch_1.pth')
+    os.remove(tmp_path / 'epoch_1.pth')
+    os.remove(tmp_path / 'epoch_2.pth')
+    with pytest.warns(UserWarning, match='starts from scratch'):
+        assert find_latest_checkpoint(str(tmp_path)) is None
+
+
+def test_old_checkpoint_deleted_only_after_the_new_one_is_written(tmp_path):
+    from collections import deque
+
+    from mmengine.fileio import get_file_backend
+    from mmengine.hooks import CheckpointHook
+
+    old = tmp_path / 'epoch_1.pth'
+    torch.save({}, str(old))
+    seen = []
+
+    class Runner:
+        work_dir = str(tmp_path)
+
+        class message_hub:
+            update_info = staticmethod(lambda *args: None)
+
+        def save_checkpoint(self, out_dir, filename, *args, **kwargs):
+            seen.append(old.exists())  # the old one is still there
+            torch.save({}, str(tmp_path / filename))
+
+    hook = CheckpointHook(interval=1, max_keep_ckpts=1)
+    hook.out_dir = str(tmp_path)
+    hook.file_backend = get_file_backend(str(tmp_path))
+    hook.keep_ckpt_ids = deque([1], maxlen=1)
+    hook._save_checkpoint_with_step(Runner(), 2, meta={})
+    assert seen == [True]
+    assert sorted(os.listdir(tmp_path)) == ['epoch_2.pth', 'last_checkpoint']
+    # the backend's own methods are back
+    assert 'remove' not in vars(hook.file_backend)

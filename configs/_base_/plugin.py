@@ -8,3 +8,9 @@ custom_imports = dict(imports=['mmaction_sugar'], allow_failed_imports=False)
 # device_ids=[LOCAL_RANK], which a CPU build rejects.
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False)
+
+# Re-seed the random generators at every training epoch, so that a run
+# killed and resumed with --resume ends bitwise identical to an
+# uninterrupted one (docs/RELIABILITY.md). Configs that set their own
+# custom_hooks list it first.
+custom_hooks = [dict(type='EpochSeedHook')]

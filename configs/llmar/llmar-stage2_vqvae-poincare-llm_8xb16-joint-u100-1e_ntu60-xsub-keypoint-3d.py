@@ -51,6 +51,10 @@ param_scheduler = [
         by_epoch=True,
         convert_to_iter_based=True)
 ]
-custom_hooks = [dict(type='KnowledgeCheckHook'), dict(type='LoRAExportHook')]
+custom_hooks = [
+    dict(type='EpochSeedHook'),
+    dict(type='KnowledgeCheckHook'),
+    dict(type='LoRAExportHook')
+]
 default_hooks = dict(
     checkpoint=dict(interval=1, max_keep_ckpts=1, save_best=None))

@@ -18,4 +18,7 @@ model = dict(
 
 # Check the data against the knowledge (class names, zero-shot splits)
 # before training, validation and testing.
-custom_hooks = [dict(type='KnowledgeCheckHook')]
+custom_hooks = [
+    dict(type='EpochSeedHook'),
+    dict(type='KnowledgeCheckHook')
+]

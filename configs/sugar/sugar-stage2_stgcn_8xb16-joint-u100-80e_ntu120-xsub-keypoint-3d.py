@@ -11,4 +11,7 @@ model = dict(
         temperature=0.07,
         learnable_temperature=False))
 
-custom_hooks = [dict(type='KnowledgeCheckHook')]
+custom_hooks = [
+    dict(type='EpochSeedHook'),
+    dict(type='KnowledgeCheckHook')
+]

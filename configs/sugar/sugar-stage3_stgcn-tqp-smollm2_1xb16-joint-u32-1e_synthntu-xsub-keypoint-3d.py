@@ -75,7 +75,11 @@ param_scheduler = [
         convert_to_iter_based=True)
 ]
 # the LoRA adapter is also exported in peft's format (<work_dir>/lora_adapter)
-custom_hooks = [dict(type='KnowledgeCheckHook'), dict(type='LoRAExportHook')]
+custom_hooks = [
+    dict(type='EpochSeedHook'),
+    dict(type='KnowledgeCheckHook'),
+    dict(type='LoRAExportHook')
+]
 default_hooks = dict(
     checkpoint=dict(interval=1, max_keep_ckpts=1, save_best=None),
     logger=dict(interval=10))
