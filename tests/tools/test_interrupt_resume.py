@@ -1,12 +1,14 @@
 # Copyright (c) mmaction-sugar contributors. All rights reserved.
 """Runs killed with SIGKILL, during training and during a checkpoint write,
-resume with ``--resume`` and end bitwise identical to an uninterrupted run.
+in one process and under 2-process DDP (gloo on CPU), resume with
+``--resume`` and end bitwise identical to an uninterrupted run.
 """
 import json
 import os
 import os.path as osp
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -162,6 +164,53 @@ def test_killed_during_a_checkpoint_write_never_loads_half_a_file(
     assert not any(n.endswith('.tmp') for n in os.listdir(work))
     assert sorted(n for n in os.listdir(work) if n.startswith('epoch')) \
         == ['epoch_3.pth']
+    assert_same_weights(osp.join(ref_work, 'epoch_3.pth'),
+                        osp.join(work, 'epoch_3.pth'))
+    assert val_metrics(work)[-1] == val_metrics(ref_work)[-1]
+
+
+def torchrun(cfg, work_dir, *extra, wait=True):
+    """``tools/train.py`` in 2 processes (gloo DDP on CPU)."""
+    with socket.socket() as s:  # a free port for the rendezvous
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, '-m', 'torch.distributed.run',
+           '--nproc_per_node=2', f'--master_port={port}', 'tools/train.py',
+           cfg, '--launcher', 'pytorch', '--work-dir', work_dir, *extra]
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    if not wait:
+        return subprocess.Popen(cmd, cwd=REPO, env=env,
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+    result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def test_ddp_two_processes_train_killed_and_resumed(tmp_path, reference):
+    cfg, _ = reference
+    ref_work = str(tmp_path / 'ddp')
+    log = torchrun(cfg, ref_work)
+    assert 'Distributed training: True' in log
+    assert "replaced by 'gloo'" in log or not torch.cuda.is_available()
+    assert osp.isfile(osp.join(ref_work, 'epoch_3.pth'))
+
+    # the same run, killed (launcher and both workers) after epoch 1
+    work = str(tmp_path / 'ddp_killed')
+    proc = torchrun(cfg, work, wait=False)
+    deadline = time.time() + 300
+    while not osp.isfile(osp.join(work, 'epoch_1.pth')):
+        assert proc.poll() is None, 'training ended before epoch 1'
+        assert time.time() < deadline
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not osp.isfile(osp.join(work, 'epoch_3.pth'))
+
+    log = torchrun(cfg, work, '--resume')
+    assert 'Auto resumed from the latest checkpoint' in log
     assert_same_weights(osp.join(ref_work, 'epoch_3.pth'),
                         osp.join(work, 'epoch_3.pth'))
     assert val_metrics(work)[-1] == val_metrics(ref_work)[-1]
