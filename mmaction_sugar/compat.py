@@ -23,7 +23,12 @@ no-op where the installed packages already behave.
    The exact globals they need are added to torch's safe-globals
    allow-list; nothing else is allowed and ``weights_only=False`` is never
    used. Checkpoints written under numpy 1.x pickle ``numpy.core.*`` names,
-   which are allowed under those names too.
+   which are allowed under those names too. mmengine's local checkpoint
+   loader (``load_from``, ``--resume``, ``tools/test.py``) relies on
+   torch's default, which an environment variable can turn off; it is
+   re-registered to load through
+   :func:`mmaction_sugar.utils.safe_torch_load` (``weights_only=True``
+   explicitly, and a clear refusal naming the file and the global).
 4. numpy 2 removed ``np.Inf``, ``np.trapz`` and ``np.in1d``, still used by
    mmaction's ``PoseCompact``/``MMCompact`` and its evaluation helpers;
    they are restored as aliases of their numpy 2 spellings.
@@ -148,6 +153,7 @@ def checkpoint_safe_globals() -> list:
     allowed = [
         HistoryBuffer,  # message hub state, pickled by value
         getattr,  # HistoryBuffer pickles bound methods (getattr(obj, name))
+        bytes,  # pickle protocol 2 writes b'' as bytes() (empty arrays)
         np.ndarray,
         np.dtype,
         multiarray._reconstruct,
@@ -164,13 +170,34 @@ def checkpoint_safe_globals() -> list:
     return allowed
 
 
-def fix_safe_torch_load() -> bool:
-    """Allow-list exactly the globals of mmengine checkpoints.
+def load_from_local_safely(filename: str, map_location=None):
+    """mmengine's local checkpoint loader, through ``safe_torch_load``.
+
+    Args:
+        filename (str): The checkpoint path (``~`` expanded).
+        map_location (Any): Passed to :func:`torch.load`.
 
     Returns:
-        bool: Always True (the allow-list is idempotent).
+        dict: The checkpoint.
     """
+    from mmaction_sugar.utils.safe_load import safe_torch_load
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return safe_torch_load(filename, map_location=map_location)
+
+
+def fix_safe_torch_load() -> bool:
+    """Allow-list exactly the globals of mmengine checkpoints, and load
+    local checkpoints with ``weights_only=True`` explicitly.
+
+    Returns:
+        bool: Always True (both steps are idempotent).
+    """
+    from mmengine.runner.checkpoint import CheckpointLoader
     torch.serialization.add_safe_globals(checkpoint_safe_globals())
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local_safely, force=True)
     return True
 
 

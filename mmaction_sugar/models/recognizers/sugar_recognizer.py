@@ -8,6 +8,8 @@ from mmaction.models.recognizers import RecognizerGCN
 from mmaction.registry import MODELS
 from mmengine.logging import MMLogger
 
+from mmaction_sugar.utils import safe_torch_load
+
 __all__ = ['SugarRecognizer']
 
 
@@ -93,7 +95,7 @@ class SugarRecognizer(RecognizerGCN):
             raise ValueError(
                 f'encoder_checkpoint {path!r} does not exist: train stage 2 '
                 'first, or set model.encoder_checkpoint')
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+        ckpt = safe_torch_load(path)
         state = ckpt.get('state_dict', ckpt) if isinstance(ckpt,
                                                            dict) else None
         if not isinstance(state, dict):
