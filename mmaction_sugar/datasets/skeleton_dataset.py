@@ -39,7 +39,9 @@ class SkeletonDataset(PoseDataset):
     has no duplicated names, and every name in it has an annotation.
 
     Args:
-        ann_file (str): Path to the annotation pickle.
+        ann_file (str): Path to the annotation pickle, or to a ``.npz``
+            file in the pickle-free format of
+            :mod:`mmaction_sugar.datasets.npz_annotations`.
         pipeline (list[dict | callable]): A sequence of data transforms.
         split (str, optional): The split to load, e.g. ``'xsub_train'``.
             None loads every annotation. Defaults to None.
@@ -116,7 +118,11 @@ class SkeletonDataset(PoseDataset):
         if not osp.isfile(self.ann_file):
             raise FileNotFoundError(
                 f'{self.ann_file}: annotation file not found')
-        data = mmengine.load(self.ann_file, file_format='pkl')
+        if self.ann_file.endswith('.npz'):  # the pickle-free format
+            from .npz_annotations import load_annotations_npz
+            data = load_annotations_npz(self.ann_file)
+        else:  # a file you trust: unpickling can run code
+            data = mmengine.load(self.ann_file, file_format='pkl')
         annotations, splits = self._unpack(data)
         if self.split is not None:
             annotations = self._select_split(annotations, splits)

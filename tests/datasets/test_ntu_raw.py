@@ -408,3 +408,54 @@ def test_cli_error(raw_dir, tmp_path, capsys):
     with pytest.raises(SystemExit):
         load_cli().main([str(folder), str(out), '--max-persons', '0'])
     assert '--max-persons must be >= 1' in capsys.readouterr().err
+
+
+def test_truncation_anywhere_is_reported(tmp_path):
+    """Cut a valid file at the start, the middle and the end of every line:
+    each cut that loses data fails with the file and a line number; none
+    crashes or loads silently."""
+    rng = np.random.default_rng(5)
+    text = format_skeleton([[random_body(rng, 1)[0]]]).encode()
+    path = tmp_path / f'{NAME}.skeleton'
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == ord('\n')]
+    cuts = {
+        cut
+        for start, end in zip(starts, starts[1:])
+        for cut in (start, (start + end) // 2, end - 2)
+    }
+    for cut in sorted(cuts):  # each loses at least the last value
+        path.write_bytes(text[:cut])
+        with pytest.raises(NTUSkeletonError) as info:
+            read_ntu_skeleton(str(path))
+        assert str(info.value).startswith(f'{path}: line ')
+    path.write_bytes(text[:-1])  # only the final newline lost: intact
+    assert read_ntu_skeleton(str(path)).shape == (1, 1, 25, 3)
+
+
+def test_truncated_mid_line(tmp_path):
+    lines = valid_lines()
+    cut = lines[:JOINT3_OF_FRAME2]
+    cut[-1] = cut[-1][:20]  # the file ends inside joint 3's line
+    path = tmp_path / f'{NAME}.skeleton'
+    path.write_text('\n'.join(cut))
+    with pytest.raises(NTUSkeletonError) as info:
+        read_ntu_skeleton(str(path))
+    assert str(info.value).startswith(
+        f'{path}: line {JOINT3_OF_FRAME2}: expected 12 joint values for '
+        'joint 3 of body 1 in frame 2, got 3 values')
+
+
+def test_cli_writes_the_pickle_free_format(raw_dir, tmp_path):
+    from mmaction_sugar.datasets import load_annotations_npz
+    folder, missing = raw_dir
+    out = tmp_path / 'ntu120_3d.npz'
+    load_cli().main([str(folder), str(out), '--benchmark', 'ntu120',
+                     '--missing-list', str(missing), '--no-progress'])
+    data = load_annotations_npz(str(out))
+    expected = convert_ntu_raw(
+        str(folder), 'ntu120', missing_list=str(missing), progress=False)
+    assert data['split'] == expected['split']
+    for got, want in zip(data['annotations'], expected['annotations']):
+        np.testing.assert_array_equal(got['keypoint'], want['keypoint'])
+        assert got['label'] == want['label']
+        assert got['frame_dir'] == want['frame_dir']

@@ -48,6 +48,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='do not add sensor noise and dropouts')
     parser.add_argument(
+        '--format',
+        default='pkl',
+        choices=['pkl', 'npz'],
+        help='pkl: the toolbox\'s pickle (default); npz: the pickle-free '
+        'format (mmaction_sugar/datasets/npz_annotations.py)')
+    parser.add_argument(
         '--quiet', action='store_true', help='do not print progress')
     return parser.parse_args(argv)
 
@@ -80,7 +86,8 @@ def main(argv=None) -> None:
         num_cameras=args.num_cameras,
         num_reps=args.num_reps,
         noise=not args.no_noise,
-        progress=make_progress(args.quiet))
+        progress=make_progress(args.quiet),
+        file_format=args.format)
     print(f'Wrote {path} in {time.time() - start:.1f}s')
 
 

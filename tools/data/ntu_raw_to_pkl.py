@@ -1,5 +1,6 @@
 # Copyright (c) mmaction-sugar contributors. All rights reserved.
-"""Convert raw NTU RGB+D ``.skeleton`` files to a PoseDataset pickle.
+"""Convert raw NTU RGB+D ``.skeleton`` files to a PoseDataset pickle, or
+to the pickle-free ``.npz`` format when the output name ends with ``.npz``.
 
 Example::
 
@@ -20,6 +21,7 @@ except ImportError:
     sys.path.insert(
         0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
+from mmaction_sugar.datasets import save_annotations_npz  # noqa: E402
 from mmaction_sugar.datasets.ntu_raw import NTUSkeletonError, convert_ntu_raw
 
 
@@ -38,7 +40,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         '.skeleton files into an MMAction2 PoseDataset pickle '
         '(like ntu60_3d.pkl / ntu120_3d.pkl).')
     parser.add_argument('raw_dir', help='folder of .skeleton files')
-    parser.add_argument('out', help='output .pkl file')
+    parser.add_argument(
+        'out',
+        help='output .pkl file, or .npz for the pickle-free format '
+        '(mmaction_sugar/datasets/npz_annotations.py)')
     parser.add_argument(
         '--benchmark',
         choices=['ntu60', 'ntu120'],
@@ -77,12 +82,15 @@ def main(argv=None) -> None:
 
     out_dir = osp.dirname(osp.abspath(args.out))
     os.makedirs(out_dir, exist_ok=True)
-    # Write to a temporary file first so a crash never leaves a truncated
-    # pickle under the final name.
-    tmp = args.out + '.tmp'
-    with open(tmp, 'wb') as f:
-        pickle.dump(data, f, protocol=4)
-    os.replace(tmp, args.out)
+    if args.out.endswith('.npz'):
+        save_annotations_npz(args.out, data['annotations'], data['split'])
+    else:
+        # Write to a temporary file first so a crash never leaves a
+        # truncated pickle under the final name.
+        tmp = args.out + '.tmp'
+        with open(tmp, 'wb') as f:
+            pickle.dump(data, f, protocol=4)
+        os.replace(tmp, args.out)
 
     sizes = ', '.join(f'{k}: {len(v)}' for k, v in data['split'].items())
     print(f'wrote {len(data["annotations"])} samples to {args.out} '

@@ -461,10 +461,13 @@ def write_synth_ntu(
         num_cameras: Optional[int] = None,
         num_reps: Optional[int] = None,
         noise: bool = True,
-        progress: Optional[Callable[[int, int], None]] = None) -> str:
+        progress: Optional[Callable[[int, int], None]] = None,
+        file_format: str = 'pkl') -> str:
     """Generate SynthNTU and write it to ``out_dir``.
 
-    Writes ``synth_ntu_3d.pkl`` (pickle protocol 4) and
+    Writes ``synth_ntu_3d.pkl`` (pickle protocol 4), or
+    ``synth_ntu_3d.npz`` in the pickle-free format of
+    :mod:`mmaction_sugar.datasets.npz_annotations`, and
     ``synth_ntu_classes.txt`` (line i is the name of label i).
 
     Args:
@@ -480,16 +483,24 @@ def write_synth_ntu(
         noise (bool): Add sensor noise and dropouts. Defaults to True.
         progress (callable, optional): See :func:`generate_synth_ntu`.
             Defaults to None.
+        file_format (str): ``'pkl'`` or ``'npz'``. Defaults to 'pkl'.
 
     Returns:
-        str: Path of the written pickle file.
+        str: Path of the written annotation file.
     """
+    if file_format not in ('pkl', 'npz'):
+        raise ValueError(f"file_format: expected 'pkl' or 'npz', got "
+                         f'{file_format!r}')
     data = generate_synth_ntu(size, seed, num_subjects, num_cameras, num_reps,
                               noise, progress)
     os.makedirs(out_dir, exist_ok=True)
-    pkl_path = osp.join(out_dir, PKL_NAME)
-    with open(pkl_path, 'wb') as f:
-        pickle.dump(data, f, protocol=4)
     with open(osp.join(out_dir, CLASSES_NAME), 'w') as f:
         f.write('\n'.join(SYNTH_NTU_CLASSES) + '\n')
-    return pkl_path
+    path = osp.join(out_dir, PKL_NAME)
+    if file_format == 'npz':
+        from ..npz_annotations import save_annotations_npz
+        return save_annotations_npz(
+            path[:-len('.pkl')] + '.npz', data['annotations'], data['split'])
+    with open(path, 'wb') as f:
+        pickle.dump(data, f, protocol=4)
+    return path
