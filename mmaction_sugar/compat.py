@@ -56,6 +56,21 @@ no-op where the installed packages already behave.
    that is not a complete checkpoint falls back to the newest complete
    ``epoch_*.pth``/``iter_*.pth`` in the work dir, with a warning.
 
+8. FSDP through mmengine's ``FlexibleRunner`` and ``FSDPStrategy``
+   (``configs/_base_/fsdp.py``): the strategy passes
+   ``device_id=LOCAL_RANK``, which on a CPU build asks for a CUDA device;
+   without CUDA the shards are placed on the CPU (``device_id='cpu'``)
+   unless the config names a device, and the full state dict is not
+   "offloaded to CPU" (``offload_to_cpu=True``, the GPU setting, crashes
+   the process with SIGSEGV when saving on a CPU build). Its ``load_optim_state_dict`` calls
+   ``FSDP.optim_state_dict_to_load`` with the pre-2.1 argument order
+   (state, model, optimizer), which current torch rejects on resume; it
+   is called with keywords. ``FlexibleRunner.save_checkpoint`` overwrites
+   the ``epoch``/``iter`` a caller passes in ``meta`` (the Runner keeps
+   them), so a best checkpoint saved after validation records the next
+   epoch and a run resumed from it skips one; the caller's values are
+   kept, as in the Runner.
+
 Not fixable here, because it runs before any plugin code: mmengine resolves
 ``mmaction::`` config paths with ``pkg_resources``, which setuptools >= 81
 removed; ``setup.cfg`` pins ``setuptools==80.9.0``.
@@ -379,12 +394,9 @@ def delete_old_checkpoints_after_saving(original):
     def save_checkpoint_with_step(self, runner, step, meta):
         backend = self.file_backend
         deferred = []
-        backend.remove = deferred.append
-        backend.rmtree = deferred.append
-        try:
+        with _instance_override(backend, 'remove', deferred.append), \
+                _instance_override(backend, 'rmtree', deferred.append):
             original(self, runner, step, meta)
-        finally:
-            del backend.remove, backend.rmtree  # the class's methods again
         for path in deferred:
             if backend.isfile(path):
                 backend.remove(path)
@@ -419,9 +431,69 @@ def fix_checkpoint_writes() -> bool:
     return True
 
 
+# 8. FSDP on current torch, and on CPU ------------------------------------
+def fix_fsdp_strategy() -> bool:
+    """CPU placement, keyword optimizer-state loading and the caller's
+    checkpoint epoch for ``FSDPStrategy``/``FlexibleRunner``.
+
+    Returns:
+        bool: Whether the strategy and the runner were wrapped.
+    """
+    from mmengine._strategy import fsdp
+    from mmengine.runner import FlexibleRunner
+    strategy = fsdp.FSDPStrategy
+    if getattr(strategy._wrap_model, '_sugar_patched', False):
+        return False
+    wrap_model = strategy._wrap_model
+
+    def _wrap_model(self, model):
+        if not torch.cuda.is_available():
+            self.model_wrapper = dict(
+                self.model_wrapper or dict(type='MMFullyShardedDataParallel'))
+            self.model_wrapper.setdefault('device_id', 'cpu')
+            for config in (self.state_dict_config,
+                           self.optim_state_dict_config):
+                if getattr(config, 'offload_to_cpu', False):
+                    config.offload_to_cpu = False  # segfaults on CPU
+        return wrap_model(self, model)
+
+    def load_optim_state_dict(self, state_dict: dict) -> None:
+        optim_state_dict = fsdp.FSDP.optim_state_dict_to_load(
+            model=self.model, optim=self.optim_wrapper.optimizer,
+            optim_state_dict=state_dict)
+        self.optim_wrapper.load_state_dict(optim_state_dict)
+
+    runner_save = FlexibleRunner.save_checkpoint
+
+    def save_checkpoint(self, *args, meta=None, **kwargs):
+        given = {k: meta[k] for k in ('epoch', 'iter') if k in (meta or {})}
+        if not given:
+            return runner_save(self, *args, meta=meta, **kwargs)
+        strategy_save = self.strategy.save_checkpoint
+
+        def save(*save_args, extra_ckpt=None, **save_kwargs):
+            extra_ckpt['meta'].update(given)
+            return strategy_save(*save_args, extra_ckpt=extra_ckpt,
+                                 **save_kwargs)
+
+        with _instance_override(self.strategy, 'save_checkpoint', save):
+            return runner_save(self, *args, meta=meta, **kwargs)
+
+    for name, new, old in (
+            ('_wrap_model', _wrap_model, wrap_model),
+            ('load_optim_state_dict', load_optim_state_dict,
+             strategy.load_optim_state_dict)):
+        new._sugar_patched, new.__wrapped__ = True, old
+        setattr(strategy, name, new)
+    save_checkpoint._sugar_patched = True
+    save_checkpoint.__wrapped__ = runner_save
+    FlexibleRunner.save_checkpoint = save_checkpoint
+    return True
+
+
 FIXES = (fix_missing_drn, fix_multimodal_import, fix_safe_torch_load,
          fix_numpy2_aliases, fix_cpu_dist_init, fix_half_scores_to_numpy,
-         fix_checkpoint_writes)
+         fix_checkpoint_writes, fix_fsdp_strategy)
 
 
 def apply_all() -> List[str]:
@@ -435,6 +507,22 @@ def apply_all() -> List[str]:
         if fix() and fix.__name__ not in APPLIED:
             APPLIED.append(fix.__name__)
     return list(APPLIED)
+
+
+@contextlib.contextmanager
+def _instance_override(obj, name: str, value):
+    """Set ``obj.name = value`` for the duration of a ``with`` block, then
+    restore what ``obj`` had (its own attribute, or the class's)."""
+    missing = object()
+    before = vars(obj).get(name, missing)
+    setattr(obj, name, value)
+    try:
+        yield
+    finally:
+        if before is missing:
+            delattr(obj, name)
+        else:
+            setattr(obj, name, before)
 
 
 def _module_available(name: str) -> bool:

@@ -236,3 +236,28 @@ def test_old_checkpoint_deleted_only_after_the_new_one_is_written(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ['epoch_2.pth', 'last_checkpoint']
     # the backend's own methods are back
     assert 'remove' not in vars(hook.file_backend)
+
+
+# 8. FSDP ---------------------------------------------------------------------
+def test_flexible_runner_keeps_the_callers_checkpoint_epoch():
+    from types import SimpleNamespace
+
+    # compat fix 8: a best checkpoint saved after validation of epoch 3
+    # records epoch 3 (the Runner's behaviour), not epoch 4
+    from mmengine.runner import FlexibleRunner
+    saved = {}
+
+    def save_checkpoint(filename, extra_ckpt=None, **kwargs):
+        saved.update(extra_ckpt['meta'])
+
+    runner = SimpleNamespace(
+        epoch=3, iter=30, cfg=SimpleNamespace(pretty_text=''),
+        experiment_name='x', train_dataloader=SimpleNamespace(dataset=None),
+        message_hub=SimpleNamespace(state_dict=dict),
+        strategy=SimpleNamespace(save_checkpoint=save_checkpoint),
+        call_hook=lambda *args, **kwargs: None)
+    FlexibleRunner.save_checkpoint(runner, '/tmp', 'best.pth',
+                                   meta=dict(epoch=3, iter=30))
+    assert (saved['epoch'], saved['iter']) == (3, 30)
+    FlexibleRunner.save_checkpoint(runner, '/tmp', 'epoch_4.pth')
+    assert (saved['epoch'], saved['iter']) == (4, 30)

@@ -1,5 +1,9 @@
 # Copyright (c) mmaction-sugar contributors. All rights reserved.
-from .hooks import KnowledgeCheckHook, LoRAExportHook
+from .hooks import EpochSeedHook, KnowledgeCheckHook, LoRAExportHook
 from .optimizers import CPUAmpOptimWrapper
+from .strategies import LoRAFSDPStrategy
 
-__all__ = ['CPUAmpOptimWrapper', 'KnowledgeCheckHook', 'LoRAExportHook']
+__all__ = [
+    'CPUAmpOptimWrapper', 'EpochSeedHook', 'KnowledgeCheckHook',
+    'LoRAExportHook', 'LoRAFSDPStrategy'
+]

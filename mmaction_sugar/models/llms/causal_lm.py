@@ -27,6 +27,8 @@ from .bundled import resolve_llm_path
 
 __all__ = ['LoRACausalLM', 'LLMLoadError']
 
+#: The name FSDP gives the module it wraps (in state-dict prefixes).
+FSDP_PREFIX = '_fsdp_wrapped_module.'
 _DTYPES = dict(
     float32=torch.float32, bfloat16=torch.bfloat16, float16=torch.float16)
 
@@ -216,12 +218,30 @@ class LoRACausalLM(BaseModule):
 
     # ------------------------------------------------------------------
     # checkpoints
-    def _drop_frozen(self, module, state_dict, prefix, local_metadata):
+    def drop_frozen(self, state_dict: Dict, prefix: str) -> Dict:
+        """Delete this module's frozen entries from ``state_dict``.
+
+        Args:
+            state_dict (dict): A state dict holding this module's entries
+                under ``prefix``.
+            prefix (str): This module's key prefix, e.g.
+                ``'cls_head.llm.'``.
+
+        Returns:
+            dict: ``state_dict``, without the frozen LLM's entries.
+        """
         for key in list(state_dict):
             if key.startswith(prefix) and \
                     key[len(prefix):] not in self._trainable:
                 del state_dict[key]
         return state_dict
+
+    def _drop_frozen(self, module, state_dict, prefix, local_metadata):
+        if FSDP_PREFIX in prefix:
+            # FSDP gathers every wrapped entry after this hook and fails on
+            # a missing one: LoRAFSDPStrategy drops them afterwards
+            return state_dict
+        return self.drop_frozen(state_dict, prefix)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         self._load_prefix = prefix  # read by the post hook below
