@@ -130,14 +130,10 @@ def run(tool, files, input_path, *options):
 
 
 def exit_message(tool, capsys, files, input_path, *options):
-    """Run the demo on a bad input: its exit status and its message."""
+    """Run the demo on a bad input: its exit status and its stderr."""
     with pytest.raises(SystemExit) as info:
         run(tool, files, input_path, *options)
-    code = info.value.code
-    err = capsys.readouterr().err
-    if isinstance(code, str):  # raise SystemExit(message): status 1
-        return 1, code
-    return code, err
+    return info.value.code, capsys.readouterr().err
 
 
 def test_single_person_npy(tool, files, capsys):
@@ -287,10 +283,12 @@ def _bad_inputs(root):
 def test_bad_inputs(tool, files, capsys):
     for name, options, expected in _bad_inputs(files['root']):
         path = files['root'] / name
-        code, message = exit_message(tool, capsys, files, path, *options)
-        assert code == 1, (name, code, message)
+        code, err = exit_message(tool, capsys, files, path, *options)
+        assert code == 2, (name, code, err)
+        message = err.strip().splitlines()[-1]  # after progress lines
+        assert message.startswith('error: '), err
         assert str(path) in message and expected in message, message
-        assert '\n' not in message.strip(), message
+        assert 'Traceback' not in err
 
 
 def test_unknown_candidate(tool, files, capsys):
@@ -312,11 +310,11 @@ def test_command_line_bad_input(files, tmp_path):
         text=True,
         cwd=REPO,
         timeout=120)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert 'Traceback' not in proc.stderr
     assert proc.stderr.strip() == (
-        f'{path}: expected finite coordinates, got 300 NaN/inf values '
-        '(first: person 0, frame 0, joint 0, x=inf)')
+        f'error: {path}: expected finite coordinates, got 300 NaN/inf '
+        'values (first: person 0, frame 0, joint 0, x=inf)')
 
 
 def test_llmar_model_prints_its_action_sentence(tool, tmp_path, capsys):
@@ -347,3 +345,98 @@ def test_llmar_model_prints_its_action_sentence(tool, tmp_path, capsys):
     assert re.fullmatch(r'(<a\d+>){4}', result['action_sentence'])
     assert out[1] == f'action sentence: {result["action_sentence"]}'
     assert result['action'] in CLASSES
+
+
+def test_progress_and_out_gif(tool, files, capsys, tmp_path):
+    gif = tmp_path / 'clip.gif'
+    result = run(tool, files, files['one'], '--topk', '3', '--out-gif',
+                 str(gif))
+    err = capsys.readouterr().err
+    # one line per slow step, each with its time
+    assert re.search(
+        r'^\[demo\] loading the LLM \(.+\) and building SugarRecognizer '
+        r'\.\.\. done \(\d+\.\d s\)$', err, re.M), err
+    for step in ('importing torch', f'reading {files["checkpoint"]}',
+                 'recognising and describing', f'drawing {gif}'):
+        assert re.search(rf'^\[demo\] {re.escape(step)}.* \.\.\. done '
+                         r'\(\d+\.\d s\)$', err, re.M), (step, err)
+    from PIL import Image
+    with Image.open(gif) as image:  # every frame of the 20-frame input
+        assert image.format == 'GIF' and image.n_frames == 20
+    assert result['action'] in CLASSES
+
+
+def test_step_lines(tool, capsys):
+    with tool.step('loading'):
+        pass
+    with pytest.raises(RuntimeError):
+        with tool.step('failing'):
+            raise RuntimeError
+    with tool.step('interrupted'):
+        tool.log('a warning')
+    lines = capsys.readouterr().err.splitlines()
+    assert re.fullmatch(r'\[demo\] loading \.\.\. done \(\d\.\d s\)',
+                        lines[0])
+    assert lines[1] == '[demo] failing ... failed'
+    assert lines[2:4] == ['[demo] interrupted ...', '[demo] a warning']
+    assert re.fullmatch(r'\[demo\] interrupted \.\.\. done \(\d\.\d s\)',
+                        lines[4])
+
+
+def _bad_setups(root, files):
+    """(config, checkpoint, options, expected) per wrong setup."""
+    state = torch.load(files['checkpoint'], weights_only=True)
+    key = next(k for k in state['state_dict'] if k.startswith('neck.'))
+    state['state_dict'][key] = torch.zeros(3, 3)
+    torch.save(state, root / 'other_width.pth')
+    torch.save({'state_dict': {'head.fc.weight': torch.zeros(2)}},
+               root / 'foreign.pth')
+    (root / 'text.pth').write_text('not a checkpoint')
+    config, ckpt = files['config'], files['checkpoint']
+    return [
+        (config, str(root / 'other_width.pth'), [],
+         'does not match the config: 1 weight(s) differ in shape, e.g. '
+         f'{key}: (3, 3) in the checkpoint'),
+        (config, str(root / 'foreign.pth'), [],
+         'does not match the config: none of its 1 weight(s) (e.g. '
+         'head.fc.weight)'),
+        (config, str(root / 'text.pth'), [], 'expected an mmengine '
+         'checkpoint'),
+        (config, str(root / 'missing.pth'), [], 'checkpoint file does not '
+         'exist'),
+        (str(root / 'missing.py'), ckpt, [], 'config file does not exist'),
+        (config, ckpt, ['--out-gif', str(root / 'clip.png')],
+         'expected a .gif file for --out-gif'),
+        (config, ckpt, ['--out-gif', str(root / 'no' / 'clip.gif')],
+         'the folder of --out-gif does not exist'),
+    ]
+
+
+def test_bad_checkpoints_and_options(tool, files, capsys):
+    for config, checkpoint, options, expected in _bad_setups(
+            files['root'], files):
+        with pytest.raises(SystemExit) as info:
+            tool.main([config, checkpoint, files['one'], *options])
+        err = capsys.readouterr().err
+        assert info.value.code == 2, (expected, err)
+        message = err.strip().splitlines()[-1]
+        assert message.startswith('error: ') and expected in message, err
+        assert 'Traceback' not in err
+
+
+def test_truncated_skeleton(tool, files, capsys):
+    rng = np.random.default_rng(3)
+    lines = ['4']
+    for _ in range(4):
+        lines += ['1', '72057594037930000 0 1 1 1 1 0 0.1 -0.2 2', '25']
+        lines += [
+            f'{x:.4f} {y:.4f} {z:.4f} 0.5 0.4 960.5 540.2 0.1 0.2 0.3 0.9 2'
+            for x, y, z in rng.normal(0, 0.5, (25, 3))
+        ]
+    path = files['root'] / 'S001C001P001R001A001.skeleton'
+    path.write_text('\n'.join(lines[:70]) + '\n')  # cut in frame 3
+    code, err = exit_message(tool, capsys, files, path)
+    assert code == 2
+    assert err.strip() == (f'error: {path}: line 71: expected 12 joint '
+                           'values for joint 11 of body 1 in frame 3, got '
+                           'end of file')
