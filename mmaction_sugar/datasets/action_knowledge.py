@@ -337,9 +337,11 @@ def _read_json(path: str) -> Any:
     """Read and decode a JSON file, failing with a KnowledgeError."""
     if not osp.isfile(path):
         raise _fail(path, 'knowledge file not found')
-    try:
-        with open(path, encoding='utf-8') as f:
+    try:  # utf-8-sig: a byte-order mark from a Windows editor is fine
+        with open(path, encoding='utf-8-sig') as f:
             return json.load(f)
+    except RecursionError:
+        raise _fail(path, 'invalid JSON: nested too deeply') from None
     except json.JSONDecodeError as error:
         raise _fail(
             path, f'invalid JSON: {error.msg} at line {error.lineno} '
@@ -680,9 +682,9 @@ class ActionKnowledge:
             list[int]: The labels, in the given order.
 
         Raises:
-            ValueError: If a name is empty, a label is out of range, the
-                list is empty or repeats a class (an unknown name raises
-                :class:`UnknownClassError`).
+            ValueError: If a name is empty, a label is out of range or not
+                an integer, the list is empty or repeats a class (an
+                unknown name raises :class:`UnknownClassError`).
 
         Example:
             >>> ActionKnowledge.load('synth_ntu').labels(['throw', 0])
@@ -696,14 +698,52 @@ class ActionKnowledge:
                     raise ValueError(
                         f'empty class name in {classes} ({self.path})')
                 labels.append(self.index_of(c))
+            elif isinstance(c, bool) or not hasattr(c, '__index__'):
+                raise ValueError(f'classes {classes}: expected class names '
+                                 f'or integer labels, got {c!r}')
             else:
-                labels.append(int(c))
+                labels.append(operator.index(c))
         bad = [c for c in labels if not 0 <= c < len(self)]
         if bad or not labels or len(set(labels)) != len(labels):
             raise ValueError(
                 f'classes {classes}: expected distinct labels in '
                 f'[0, {len(self)}) or names of {self.path}')
         return labels
+
+    def check_labels(self,
+                     labels: Iterable[int],
+                     source: str = 'the data') -> None:
+        """Fail on labels that are not classes of the knowledge.
+
+        The heads call it on every training batch, so that data with more
+        classes than the knowledge (or a negative label, which would
+        silently index from the end) stops with the labels named.
+
+        Args:
+            labels (Iterable[int]): 0-based labels.
+            source (str): Where they come from, for the message. Defaults
+                to ``'the data'``.
+
+        Raises:
+            KnowledgeError: If a label is outside ``[0, len(self))``.
+
+        Example:
+            >>> knowledge = ActionKnowledge.load('synth_ntu')
+            >>> knowledge.check_labels([0, 31])
+            >>> try:
+            ...     knowledge.check_labels([3, 40, -1], 'the batch')
+            ... except KnowledgeError as error:
+            ...     print(str(error).split(': ', 1)[1])
+            the batch has labels [-1, 40] outside the 32 classes of
+            'synth_ntu' (0..31): the data has classes that the knowledge lacks
+        """
+        outside = sorted({int(x) for x in labels if not 0 <= x < len(self)})
+        if outside:
+            raise _fail(
+                self._where, f'{source} has labels {outside[:10]} outside '
+                f'the {len(self)} classes of {self.dataset!r} '
+                f'(0..{len(self) - 1}): the data has classes that the '
+                'knowledge lacks')
 
     def subset(self,
                names: Iterable[str],

@@ -449,3 +449,45 @@ def test_subset_bad_class_list(tmp_path, mini):
     bad = dict(_subset(), body_parts=list(BODY_PARTS))
     raises(write(tmp_path / 'sub2.json', bad), "field 'body_parts'",
            'unknown field')
+
+
+# Hostile inputs (docs/RELIABILITY.md)
+
+
+def test_byte_order_mark_is_accepted(tmp_path, mini):
+    path = tmp_path / 'bom.json'
+    path.write_bytes(b'\xef\xbb\xbf' + json.dumps(mini).encode('utf-8'))
+    assert ActionKnowledge.load(str(path)).class_names == [
+        'drink water', 'eat meal/snack', 'brushing teeth'
+    ]
+
+
+def test_nested_too_deeply(tmp_path):
+    path = tmp_path / 'deep.json'
+    path.write_text('[' * 100000 + ']' * 100000)
+    raises(str(path), 'invalid JSON: nested too deeply')
+
+
+def test_check_labels(ntu120):
+    ntu120.check_labels([0, 119])
+    with pytest.raises(KnowledgeError) as info:
+        ntu120.check_labels([5, 120, -3, 120], 'the training batch')
+    assert str(info.value) == (
+        f'{ntu120.path}: the training batch has labels [-3, 120] outside '
+        "the 120 classes of 'ntu120' (0..119): the data has classes that "
+        'the knowledge lacks')
+
+
+@pytest.mark.parametrize('classes', [[True], [1.5], ['drink water', None]])
+def test_labels_refuse_values_that_are_not_names_or_integers(ntu120, classes):
+    with pytest.raises(ValueError, match='expected class names or integer '
+                       'labels'):
+        ntu120.labels(classes)
+
+
+def test_not_utf8(tmp_path, mini):
+    path = tmp_path / 'latin.json'
+    text = json.dumps(mini, ensure_ascii=False)
+    path.write_bytes(text.replace('drink water', 'dr\u00edink water').encode(
+        'latin-1'))
+    raises(str(path), "not UTF-8 text: 'utf-8' codec can't decode byte 0xed")

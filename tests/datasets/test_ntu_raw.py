@@ -214,6 +214,9 @@ MALFORMED = {
     'empty file': (
         lambda lines: [], 1,
         'expected the number of frames, got end of file'),
+    'binary junk': (
+        lambda lines: ['\x00' * 10], 1,
+        "expected the number of frames (an integer), got '\\x00\\x00"),
 }
 # yapf: enable
 

@@ -11,7 +11,9 @@ from mmaction.utils import SampleList
 from mmengine.model import BaseModule
 
 from mmaction_sugar.datasets.action_knowledge import ActionKnowledge
-from mmaction_sugar.models.llms.class_matching import ClassNameMatcher
+from mmaction_sugar.models.llms.class_matching import (NO_MATCH,
+                                                       ClassNameMatcher,
+                                                       check_names)
 
 __all__ = ['LLMHead', 'read_candidates']
 
@@ -33,15 +35,20 @@ def read_candidates(path: str) -> List[str]:
     """Class names from a text file, one per line (``#`` comments).
 
     Raises:
-        ValueError: If the file is missing, empty or has duplicates.
+        ValueError: If the file is missing, not UTF-8 text, empty or has
+            duplicates.
     """
     if not osp.isfile(path):
         raise ValueError(f'candidate list {path!r} does not exist')
-    with open(path, encoding='utf-8') as f:
-        names = [
-            ln.strip() for ln in f
-            if ln.strip() and not ln.lstrip().startswith('#')
-        ]
+    try:  # utf-8-sig: a byte-order mark is not part of the first name
+        with open(path, encoding='utf-8-sig') as f:
+            names = [
+                ln.strip() for ln in f
+                if ln.strip() and not ln.lstrip().startswith('#')
+            ]
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f'candidate list {path!r} is not UTF-8 text: {err}') from None
     if not names:
         raise ValueError(f'candidate list {path!r} names no class')
     dup = sorted({n for n in names if names.count(n) > 1})
@@ -127,7 +134,11 @@ class LLMHead(BaseModule):
     clip's cached prompt, so ``AccMetric`` reports top-1/top-5 without
     generation. With ``generate=True`` it also decodes greedily and
     stores ``pred_text`` (the answer), ``pred_text_label`` (the class it
-    names, see :class:`ClassNameMatcher`) and ``pred_text_match``.
+    names, see :class:`ClassNameMatcher`; when it names none, the scored
+    ``pred_label``) and ``pred_text_match`` (the matching rule, ``'none'``
+    for an answer that names no class). The candidates must then be
+    distinguishable in text (:func:`check_names`), checked when they are
+    set.
 
     Args:
         llm (dict): A :class:`LoRACausalLM` config.
@@ -234,6 +245,7 @@ class LLMHead(BaseModule):
                              False)
         self.register_buffer('test_index', self._class_index(test_classes),
                              False)
+        self._check_matchable()
         lookup = torch.full((self.num_classes, ), -1)
         lookup[self.train_index] = torch.arange(len(self.train_index))
         self.register_buffer('train_lookup', lookup, False)
@@ -267,7 +279,13 @@ class LLMHead(BaseModule):
     def set_test_classes(self, classes: Classes) -> None:
         """Change the candidate list (open vocabulary) at test time."""
         self.test_index = self._class_index(classes).to(self.test_index.device)
+        self._check_matchable()
         self._eval_prefix = None
+
+    def _check_matchable(self) -> None:
+        """With generation, answers must tell the candidates apart."""
+        if self.generate:
+            check_names([self.class_names[i] for i in self.test_index])
 
     def _prompt(self, classes: torch.Tensor) -> Tuple[List[int], List[int]]:
         """Token ids before and after the soft tokens for a class list."""
@@ -345,6 +363,7 @@ class LLMHead(BaseModule):
         if len(labels) != len(soft):
             raise ValueError(f'{len(soft)} clips of soft tokens but '
                              f'{len(labels)} data samples')
+        self.knowledge.check_labels(labels.tolist(), 'the training batch')
         seen = self.train_lookup[labels.to(self.train_lookup.device)]
         if (seen < 0).any():
             unseen = labels[seen.cpu() < 0].unique().tolist()
@@ -554,6 +573,8 @@ class LLMHead(BaseModule):
             if texts is not None:
                 index, rule = self._matcher()(texts[i])
                 sample.pred_text = texts[i]
-                sample.pred_text_label = int(self.test_index[index])
+                sample.pred_text_label = (
+                    int(scores[i].argmax()) if index == NO_MATCH else int(
+                        self.test_index[index]))
                 sample.pred_text_match = rule
         return data_samples

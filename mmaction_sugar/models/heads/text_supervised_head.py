@@ -251,6 +251,7 @@ class TextSupervisedHead(BaseHead):
             over the training classes.
         """
         labels = torch.stack([d.gt_label for d in data_samples]).view(-1)
+        self.knowledge.check_labels(labels.tolist(), 'the training batch')
         labels = labels.to(feats.device)
         target = self.train_lookup[labels]  # (N, )
         if (target < 0).any():

@@ -27,10 +27,15 @@ from .bundled import resolve_llm_path
 
 __all__ = ['LoRACausalLM', 'LLMLoadError']
 
-#: The name FSDP gives the module it wraps (in state-dict prefixes).
-FSDP_PREFIX = '_fsdp_wrapped_module.'
 _DTYPES = dict(
     float32=torch.float32, bfloat16=torch.bfloat16, float16=torch.float16)
+
+#: The name FSDP gives the module it wraps (in state-dict prefixes).
+FSDP_PREFIX = '_fsdp_wrapped_module.'
+TOKENIZER_FILES = ('tokenizer.json', 'tokenizer_config.json',
+                   'tokenizer.model', 'vocab.json', 'vocab.txt',
+                   'spiece.model')
+"""tuple[str]: Files of which a tokenizer folder holds at least one."""
 
 
 class LLMLoadError(ValueError):
@@ -42,6 +47,52 @@ def _quiet_transformers() -> None:
     from transformers.utils import logging as hf_logging
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
+
+
+def _brief(err: Exception) -> str:
+    """``'<type>: <message>'`` of a library error, on one short line."""
+    text = ' '.join(str(err).split())
+    if 'ignore_mismatched_sizes' in text:  # its report went to the log
+        text = 'the weights do not have the shapes that config.json gives'
+    text = text if len(text) <= 300 else text[:297] + '...'
+    return f'{type(err).__name__}: {text}'
+
+
+def _check_decoder_only(config, where: str) -> None:
+    """Refuse a config that is not a decoder-only causal LM.
+
+    transformers also builds ``*ForCausalLM`` classes for encoders (BERT,
+    RoBERTa, ...) and for the decoders of encoder-decoder models (BART,
+    mBART, ...). An encoder attends in both directions, so it would read
+    the answer it is asked to predict, and the heads' cached prompt
+    prefix would be wrong: both are refused here, by their config alone,
+    before any weight is read.
+
+    Args:
+        config (transformers.PretrainedConfig): The model's config.
+        where (str): The folder (or ``'<config>'``), for the message.
+
+    Raises:
+        LLMLoadError: For a model type without a causal LM, an
+            encoder-decoder model, or an encoder not set up as a decoder
+            (a model type with a masked-LM head and ``is_decoder`` unset).
+    """
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES, MODEL_FOR_MASKED_LM_MAPPING_NAMES)
+    model_type = getattr(config, 'model_type', None)
+    names = ', '.join(getattr(config, 'architectures', None) or [])
+    what = f'{where} holds a {model_type!r} model' + (
+        f' ({names})' if names else '')
+    expected = ('expected a decoder-only causal LM such as llama, mistral, '
+                'qwen2 or gpt2')
+    if model_type not in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+        raise LLMLoadError(f'{what}, which has no causal LM in transformers: '
+                           f'{expected}')
+    if getattr(config, 'is_encoder_decoder', False) or (
+            model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES
+            and not getattr(config, 'is_decoder', False)):
+        raise LLMLoadError(f'{what}, an encoder that attends in both '
+                           f'directions: {expected}')
 
 
 def _resolve_dtype(dtype: Union[str, torch.dtype]) -> torch.dtype:
@@ -87,7 +138,7 @@ class LoRACausalLM(BaseModule):
 
     Example:
         >>> llm = LoRACausalLM(
-        ...     config=dict(model_type='llama', vocab_size=64,
+        ...     config=dict(model_type='llama', vocab_size=49152,
         ...                 hidden_size=32, intermediate_size=64,
         ...                 num_hidden_layers=2, num_attention_heads=4,
         ...                 num_key_value_heads=2),
@@ -149,6 +200,13 @@ class LoRACausalLM(BaseModule):
         self.tokenizer = self._load_tokenizer(
             tokenizer_path or path,
             gguf_file if tokenizer_path is None else None, config)
+        rows = self.base_causal_lm.get_input_embeddings().num_embeddings
+        if len(self.tokenizer) > rows:
+            raise LLMLoadError(
+                f'the tokenizer at {tokenizer_path or path!r} has '
+                f'{len(self.tokenizer)} tokens but the model at '
+                f'{path or "<config>"} embeds only {rows}: the tokenizer '
+                'belongs to another model')
         # only these are checkpointed; the frozen LLM never is
         self._trainable = {
             name
@@ -170,13 +228,20 @@ class LoRACausalLM(BaseModule):
             if model_type is None:
                 raise LLMLoadError('`config` needs a `model_type`, e.g. '
                                    "'llama'")
-            try:
+            where = f'config {dict(model_type=model_type, **config)}'
+            try:  # e.g. an unknown type, heads that do not divide the width
                 hf_config = AutoConfig.for_model(model_type, **config)
-                return AutoModelForCausalLM.from_config(hf_config, **kwargs)
-            except (ValueError, KeyError) as err:
+            except Exception as err:
                 raise LLMLoadError(
-                    f'cannot build a causal LM from config {config}: '
-                    f'{err}') from err
+                    f'cannot build a causal LM from {where}: '
+                    f'{_brief(err)}') from err
+            _check_decoder_only(hf_config, '<config>')
+            try:
+                return AutoModelForCausalLM.from_config(hf_config, **kwargs)
+            except Exception as err:
+                raise LLMLoadError(
+                    f'cannot build a causal LM from {where}: '
+                    f'{_brief(err)}') from err
         if not osp.isdir(path):
             raise LLMLoadError(
                 f'LLM folder {path!r} does not exist (models are never '
@@ -190,11 +255,18 @@ class LoRACausalLM(BaseModule):
             raise LLMLoadError(
                 f'{path!r} has no config.json: expected a saved Hugging '
                 'Face model folder (or pass `gguf_file`)')
+        try:  # the config alone first: no weights read for a wrong model
+            hf_config = AutoConfig.from_pretrained(
+                path, gguf_file=kwargs.get('gguf_file'))
+        except Exception as err:  # invalid JSON, unknown model type, ...
+            raise LLMLoadError(f'cannot read the model config in {path!r}: '
+                               f'{_brief(err)}') from err
+        _check_decoder_only(hf_config, repr(path))
         try:
             return AutoModelForCausalLM.from_pretrained(path, **kwargs)
-        except (ValueError, KeyError, OSError) as err:
-            raise LLMLoadError(
-                f'cannot load a causal LM from {path!r}: {err}') from err
+        except Exception as err:  # missing, truncated or mismatched weights
+            raise LLMLoadError(f'cannot load a causal LM from {path!r}: '
+                               f'{_brief(err)}') from err
 
     @staticmethod
     def _load_tokenizer(path, gguf_file, config):
@@ -202,12 +274,22 @@ class LoRACausalLM(BaseModule):
         if path is None:
             raise LLMLoadError('a model built from `config` needs '
                                '`tokenizer_path` (a local tokenizer folder)')
+        if not osp.isdir(path):
+            raise LLMLoadError(
+                f'tokenizer folder {path!r} does not exist (tokenizers are '
+                'never downloaded: pass the folder of a saved tokenizer)')
+        if not gguf_file and not any(
+                osp.isfile(osp.join(path, name)) for name in TOKENIZER_FILES):
+            raise LLMLoadError(
+                f'{path!r} has no tokenizer (none of '
+                f'{", ".join(TOKENIZER_FILES)}): save the tokenizer there '
+                'or pass `tokenizer_path`')
         kwargs = dict(gguf_file=gguf_file) if gguf_file else dict()
         try:
             tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
-        except (ValueError, KeyError, OSError) as err:
-            raise LLMLoadError(
-                f'cannot load a tokenizer from {path!r}: {err}') from err
+        except Exception as err:
+            raise LLMLoadError(f'cannot load a tokenizer from {path!r}: '
+                               f'{_brief(err)}') from err
         if tokenizer.eos_token_id is None:
             raise LLMLoadError(f'the tokenizer at {path!r} has no EOS token')
         return tokenizer

@@ -1,9 +1,12 @@
 # Copyright (c) mmaction-sugar contributors. All rights reserved.
+import json
+
 import pytest
 import torch
 from conftest import TINY_LLAMA, tiny_llm_cfg
 from mmaction.structures import ActionDataSample
 
+from mmaction_sugar.datasets import ActionKnowledge, KnowledgeError
 from mmaction_sugar.models.heads import LLMHead
 from mmaction_sugar.models.heads.llm_head import read_candidates
 
@@ -91,7 +94,7 @@ def test_generation_matches_a_full_recompute_and_leaves_scores_alone():
         assert isinstance(d.pred_text, str)
         assert 0 <= d.pred_text_label < 32
         assert d.pred_text_match in ('exact', 'normalised', 'embedding',
-                                     'fallback')
+                                     'fallback', 'none')
 
 
 def test_loss_is_on_the_target_only_and_goes_down():
@@ -175,3 +178,65 @@ def test_clear_errors(tmp_path):
     empty.write_text('# nothing\n')
     with pytest.raises(ValueError, match='names no class'):
         read_candidates(str(empty))
+
+
+def test_labels_the_knowledge_lacks_are_named():
+    head = build()
+    for label in (40, -1):  # -1 would silently index the last class
+        with pytest.raises(KnowledgeError) as info:
+            head.loss(torch.randn(2, 4, 32), samples([3, label]))
+        assert str(info.value).endswith(
+            f"synth_ntu.json: the training batch has labels [{label}] "
+            "outside the 32 classes of 'synth_ntu' (0..31): the data has "
+            'classes that the knowledge lacks')
+
+
+def test_an_answer_that_names_no_class(monkeypatch):
+    head = build(generate=True).eval()
+    answers = ['', '...', 'Salute. The right hand rises to the brow.']
+    monkeypatch.setattr(head, 'generate_text',
+                        lambda soft, context=None: answers[:len(soft)])
+    data = head.predict(torch.randn(3, 4, 32), samples([0, 1, 14]))
+    assert [d.pred_text_match for d in data] == ['none', 'none', 'exact']
+    # no class named: the scored prediction stands
+    assert [d.pred_text_label for d in data[:2]] == [
+        int(d.pred_label) for d in data[:2]
+    ]
+    assert data[2].pred_text_label == head.class_names.index('salute')
+
+
+def test_candidates_that_answers_cannot_tell_apart(tmp_path):
+    from mmaction_sugar.datasets.action_knowledge import BODY_PARTS
+    classes = ActionKnowledge.load('synth_ntu').to_dicts()[:3]
+    classes[1]['name'] = classes[0]['name'].upper()  # 'DRINK WATER'
+    path = tmp_path / 'clash.json'
+    path.write_text(json.dumps(dict(
+        dataset='clash', description='Two names that differ in case.',
+        body_parts=list(BODY_PARTS), classes=classes)))
+    with pytest.raises(ValueError, match=r"candidate names 0 \('drink "
+                       r"water'\) and 1 \('DRINK WATER'\) are the same "
+                       'after normalisation'):
+        build(knowledge=str(path), generate=True)
+    head = build(knowledge=str(path))  # scoring alone tells them apart
+    head.generate = True
+    head.set_test_classes([0, 2])
+    with pytest.raises(ValueError, match='same after normalisation'):
+        head.set_test_classes([0, 1])
+
+
+def test_candidate_lists_of_odd_values(tmp_path):
+    head = build()
+    for odd in ([True], [1.5], [None]):
+        with pytest.raises(ValueError, match='expected class names or '
+                           'integer labels'):
+            head.set_test_classes(odd)
+    for odd in ([], [99], [-1]):
+        with pytest.raises(ValueError, match='distinct labels'):
+            head.set_test_classes(odd)
+    bom = tmp_path / 'bom.txt'
+    bom.write_bytes('\ufeffjump up\nsalute\n'.encode('utf-8'))
+    assert read_candidates(str(bom)) == ['jump up', 'salute']
+    latin = tmp_path / 'latin.txt'
+    latin.write_bytes('jump up\ncaf\xe9\n'.encode('latin-1'))
+    with pytest.raises(ValueError, match="latin.txt' is not UTF-8 text"):
+        read_candidates(str(latin))

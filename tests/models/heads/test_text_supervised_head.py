@@ -175,3 +175,13 @@ def test_feature_norm_removes_the_shared_mean(cache_dir):
     feats = torch.randn(6, 1, 16, 2, 25)
     torch.testing.assert_close(
         head.embed(feats), head.embed(feats + 50.), rtol=1e-3, atol=1e-3)
+
+
+def test_labels_the_knowledge_lacks_are_named(cache_dir):
+    from mmaction_sugar.datasets import KnowledgeError
+    head = make_head(cache_dir)
+    for label in (32, -1):  # -1 would silently index the last class
+        with pytest.raises(KnowledgeError, match=rf'the training batch has '
+                           rf"labels \[{label}\] outside the 32 classes of "
+                           r"'synth_ntu' \(0\.\.31\)"):
+            head.loss(torch.randn(2, 1, 16, 4, 25), samples([0, label]))

@@ -1,10 +1,14 @@
 # Copyright (c) mmaction-sugar contributors. All rights reserved.
+import json
+import shutil
+
 import pytest
 import torch
 from conftest import TINY_LLAMA, tiny_llm_cfg
 from mmaction.registry import MODELS
 
 from mmaction_sugar.models.llms import LLMLoadError, LoRACausalLM
+from mmaction_sugar.models.llms.causal_lm import TOKENIZER_FILES
 
 
 def build(**kwargs):
@@ -105,3 +109,91 @@ def test_clear_errors_for_bad_models(tmp_path, tiny_llm_dir):
         build(lora=dict(r=4, target_modules=['no_such_layer']))
     with pytest.raises(ValueError, match='dtype'):
         build(dtype='int8')
+
+
+def copy_model(src, dst, drop=()):
+    """A copy of a saved model folder without the files in ``drop``."""
+    shutil.copytree(src, dst, ignore=lambda folder, names: [
+        n for n in names if n in drop])
+    return str(dst)
+
+
+def edit_config(folder, **changes):
+    path = f'{folder}/config.json'
+    with open(path) as f:
+        config = json.load(f)
+    config.update(changes)
+    with open(path, 'w') as f:
+        json.dump(config, f)
+
+
+def test_refuses_models_that_are_not_decoder_only(tmp_path, tiny_llm_dir):
+    from transformers import BartConfig, BertConfig
+    bert = tmp_path / 'bert'
+    BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+               intermediate_size=64).save_pretrained(bert)
+    # refused from config.json alone (no weights there), with lora=None
+    # too: a BERT causal LM would run without a causal mask
+    with pytest.raises(LLMLoadError) as info:
+        LoRACausalLM(path=str(bert), lora=None)
+    assert str(info.value) == (
+        f"'{bert}' holds a 'bert' model, an encoder that "
+        'attends in both directions: expected a decoder-only causal LM '
+        'such as llama, mistral, qwen2 or gpt2')
+    bart = tmp_path / 'bart'
+    BartConfig(d_model=32).save_pretrained(bart)
+    with pytest.raises(LLMLoadError, match="'bart' model.*an encoder"):
+        LoRACausalLM(path=str(bart))
+    with pytest.raises(LLMLoadError, match="<config> holds a 'bert' model"):
+        LoRACausalLM(config=dict(model_type='bert', hidden_size=32,
+                                 num_attention_heads=2),
+                     tokenizer_path=tiny_llm_dir)
+    with pytest.raises(LLMLoadError, match="'t5' model, which has no "
+                       'causal LM in transformers'):
+        LoRACausalLM(config=dict(model_type='t5'),
+                     tokenizer_path=tiny_llm_dir)
+
+
+def test_clear_errors_for_broken_folders(tmp_path, tiny_llm_dir):
+    notok = copy_model(tiny_llm_dir, tmp_path / 'notok',
+                       drop=TOKENIZER_FILES + ('chat_template.jinja', ))
+    with pytest.raises(LLMLoadError, match=r"notok' has no tokenizer \("):
+        LoRACausalLM(path=notok, lora=None)
+    with pytest.raises(LLMLoadError, match="tokenizer folder .*nope' does "
+                       'not exist'):
+        LoRACausalLM(path=tiny_llm_dir, tokenizer_path=str(tmp_path / 'nope'))
+    noweights = copy_model(tiny_llm_dir, tmp_path / 'noweights',
+                           drop=('model.safetensors', ))
+    with pytest.raises(LLMLoadError, match='noweights.*OSError.*no file '
+                       'named model.safetensors'):
+        LoRACausalLM(path=noweights, lora=None)
+    cut = copy_model(tiny_llm_dir, tmp_path / 'cut')
+    weights = tmp_path / 'cut' / 'model.safetensors'
+    weights.write_bytes(weights.read_bytes()[:4096])
+    with pytest.raises(LLMLoadError, match="cut'.*SafetensorError"):
+        LoRACausalLM(path=cut, lora=None)
+    mismatch = copy_model(tiny_llm_dir, tmp_path / 'mismatch')
+    edit_config(mismatch, intermediate_size=48)
+    with pytest.raises(LLMLoadError, match='the weights do not have the '
+                       'shapes that config.json gives'):
+        LoRACausalLM(path=mismatch, lora=None)
+    badjson = copy_model(tiny_llm_dir, tmp_path / 'badjson')
+    (tmp_path / 'badjson' / 'config.json').write_text('{"model_type": ')
+    with pytest.raises(LLMLoadError, match='cannot read the model config '
+                       ".*badjson'.*not a valid JSON file"):
+        LoRACausalLM(path=badjson, lora=None)
+    unknown = copy_model(tiny_llm_dir, tmp_path / 'unknown')
+    edit_config(unknown, model_type='no_such_model')
+    with pytest.raises(LLMLoadError, match='model type `no_such_model`'):
+        LoRACausalLM(path=unknown, lora=None)
+
+
+def test_clear_errors_for_bad_configs(tiny_llm_dir):
+    with pytest.raises(LLMLoadError, match=r'has 49152 tokens but the model '
+                       'at <config> embeds only 64'):
+        LoRACausalLM(config=dict(TINY_LLAMA, vocab_size=64),
+                     tokenizer_path=tiny_llm_dir, lora=None)
+    with pytest.raises(LLMLoadError, match=r'hidden size \(32\) is not a '
+                       r'multiple of the number of attention heads \(5\)'):
+        LoRACausalLM(config=dict(TINY_LLAMA, num_attention_heads=5),
+                     tokenizer_path=tiny_llm_dir)
