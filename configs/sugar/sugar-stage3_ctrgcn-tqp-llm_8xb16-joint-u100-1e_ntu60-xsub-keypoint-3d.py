@@ -49,6 +49,9 @@ model = dict(
                 target_modules=['q_proj', 'k_proj', 'v_proj', 'o_proj'])),
         generate=False))
 
+# one pass over the training set, as the paper (the stage-2 recipe it
+# inherits repeats the data 5 times per epoch)
+train_dataloader = dict(dataset=dict(times=1))
 test_dataloader = dict(dataset=dict(pipeline={{_base_.val_pipeline}}))
 train_cfg = dict(max_epochs=1, val_begin=1, val_interval=1)
 optim_wrapper = dict(

@@ -1,16 +1,20 @@
 # Copyright (c) mmaction-sugar contributors. All rights reserved.
-"""Compare an LLM recognizer's two ways to predict, in one run.
+"""Compare an LLM recognizer's two ways to predict, and time its LLM side.
 
 * candidate scoring (``LLMHead.scores``): the exact log-likelihood of every
   candidate name, in one forward pass per batch;
 * free generation (``LLMHead.generate_text`` + class-name mapping): greedy
   decoding of the name and the description.
 
-Both run on the same test clips and soft tokens; the table gives the
-time per clip, the top-1 of each, and their ratio. A second table gives
-the LLM-side latency (neck + scoring, the encoder excluded) for encoder
-feature maps of 100- and 300-frame clips: TQP emits the same number of
-soft tokens for both, so the LLM's cost should not grow.
+Both run on the same test clips and LLM inputs; the first table gives the
+time per clip, the top-1 of each, and their ratio. The second gives the
+LLM-side latency (the neck or the action-sentence embedding, then the
+candidate scores; the skeleton encoder excluded) for clips of T = 50, 100
+and 300 frames: SUGAR's TQP emits the same number of soft tokens whatever
+T, LLM-AR's action sentence grows with T. The third gives it against the
+number of candidate classes (10, 60, 120): names beyond the dataset's
+come from the NTU RGB+D 120 knowledge. Works for ``SugarRecognizer`` and
+``LLMARRecognizer`` checkpoints (SUGAR stage 3, LLM-AR stage 2).
 
 Example:
     python tools/analysis/benchmark_llm_inference.py \\
@@ -20,6 +24,7 @@ Example:
 import argparse
 import json
 import time
+from typing import Dict, List, Sequence
 
 import torch
 
@@ -35,13 +40,37 @@ def parse_args(argv=None):
         '--repeats',
         type=int,
         default=3,
-        help='timed repeats of the clip-length test')
+        help='timed repeats of the clip-length and candidate tests')
+    parser.add_argument(
+        '--frames',
+        type=int,
+        nargs='+',
+        default=[50, 100, 300],
+        help='clip lengths T of the LLM-side latency test')
+    parser.add_argument(
+        '--candidates',
+        type=int,
+        nargs='+',
+        default=[10, 60, 120],
+        help='candidate counts of the LLM-side latency test (0: skip)')
+    parser.add_argument(
+        '--knowledge',
+        default='ntu120',
+        help='knowledge that supplies names beyond the dataset\'s')
     parser.add_argument('--out', help='write the results as JSON here')
     return parser.parse_args(argv)
 
 
-def load_model(config, checkpoint):
-    """Build the recognizer, load its checkpoint, and the val loader."""
+def load_model(config, checkpoint, head_options=None):
+    """Build the recognizer, load its checkpoint, and the val loader.
+
+    Args:
+        config (str): A stage config, or a multi-stage config (its last
+            stage is used).
+        checkpoint (str): The trained checkpoint (it holds the encoder).
+        head_options (dict, optional): Overrides of ``model.cls_head``,
+            e.g. ``dict(knowledge='ntu120')``.
+    """
     from mmaction.registry import MODELS
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
@@ -52,6 +81,7 @@ def load_model(config, checkpoint):
     init_default_scope('mmaction')
     cfg = last_stage_config(Config.fromfile(config))
     cfg.model.encoder_checkpoint = None  # the checkpoint holds the encoder
+    cfg.model.cls_head.update(head_options or dict())
     model = MODELS.build(cfg.model)
     load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
     return cfg, model.eval()
@@ -60,7 +90,17 @@ def load_model(config, checkpoint):
 def timed(fn):
     start = time.perf_counter()
     out = fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
     return out, time.perf_counter() - start
+
+
+def llm_inputs(model, feats: torch.Tensor) -> torch.Tensor:
+    """What the LLM reads, (N, Q, H): SUGAR's soft tokens from the neck, or
+    LLM-AR's embedded action sentence (no neck; ``feats`` are codes)."""
+    if model.with_neck:
+        return model.neck(feats)
+    return model.cls_head.embed_codes(feats)
 
 
 @torch.no_grad()
@@ -69,6 +109,7 @@ def compare(cfg, model, num_clips, batch_size, max_new_tokens):
     from mmengine.runner import Runner
     loader_cfg = cfg.test_dataloader.copy()
     loader_cfg.batch_size = batch_size
+    loader_cfg.dataset.indices = None  # the whole split
     total = len(Runner.build_dataloader(loader_cfg).dataset)
     step = max(total // num_clips, 1)
     loader_cfg.dataset.indices = list(range(0, total, step))[:num_clips]
@@ -82,51 +123,146 @@ def compare(cfg, model, num_clips, batch_size, max_new_tokens):
         score_hits=0,
         generate_hits=0,
         clips=0,
+        samples=0,
         off_list=0)
     for batch in loader:
         data = model.data_preprocessor(batch, False)
-        soft = model(data['inputs'], mode='tensor')
+        feats = model.extract_feat(data['inputs'], stage='backbone')[0]
+        tokens = llm_inputs(model, feats)
         labels = torch.tensor([int(d.gt_label) for d in data['data_samples']])
-        scores, t_score = timed(lambda: head.scores(soft))
-        texts, t_gen = timed(lambda: head.generate_text(soft))
+        scores, t_score = timed(lambda: head.scores(tokens))
+        texts, t_gen = timed(lambda: head.generate_text(tokens))
         mapped = []
         for text in texts:
             index, rule = matcher(text)
             mapped.append(int(head.test_index[index]))
             stats['off_list'] += rule not in ('exact', 'normalised')
+        clips = len(tokens) // len(labels)  # several clips per sample
+        scores = scores.view(len(labels), clips, -1).mean(1).cpu()
+        mapped = torch.tensor(mapped).view(len(labels), clips)[:, 0]
         stats['score_s'] += t_score
         stats['generate_s'] += t_gen
         stats['score_hits'] += int((scores.argmax(1) == labels).sum())
-        stats['generate_hits'] += int((torch.tensor(mapped) == labels).sum())
-        stats['clips'] += len(labels)
-    n = stats['clips']
+        stats['generate_hits'] += int((mapped == labels).sum())
+        stats['clips'] += len(tokens)
+        stats['samples'] += len(labels)
+    n, samples = stats['clips'], stats['samples']
     return dict(
         clips=n,
+        samples=samples,
         score_ms_per_clip=1e3 * stats['score_s'] / n,
         generate_ms_per_clip=1e3 * stats['generate_s'] / n,
         speedup=stats['generate_s'] / stats['score_s'],
-        score_top1=100. * stats['score_hits'] / n,
-        generate_top1=100. * stats['generate_hits'] / n,
+        score_top1=100. * stats['score_hits'] / samples,
+        generate_top1=100. * stats['generate_hits'] / samples,
         generate_off_list=stats['off_list'])
 
 
+def _best_ms_per_clip(fn, clips: int, repeats: int) -> float:
+    fn()  # warm-up (and the prompt cache)
+    return 1e3 * min(timed(fn)[1] for _ in range(max(repeats, 1))) / clips
+
+
 @torch.no_grad()
-def clip_length(model, batch_size, repeats):
-    """LLM-side latency (neck + scoring) for 100- and 300-frame clips."""
-    channels = model.neck.in_channels
+def clip_length(model,
+                batch_size: int,
+                repeats: int,
+                frames: Sequence[int] = (100, 300),
+                shape: Sequence[int] = (2, 25, 3)) -> Dict:
+    """LLM-side latency (neck or code embedding + scoring) against the
+    clip length; the encoder runs first, untimed.
+
+    Args:
+        model: A ``SugarRecognizer`` or ``LLMARRecognizer``.
+        batch_size (int): Clips per timed call.
+        repeats (int): Timed calls per length (the fastest counts).
+        frames (Sequence[int]): Clip lengths T. Defaults to (100, 300).
+        shape (Sequence[int]): Persons, joints, coordinates of a clip.
+            Defaults to (2, 25, 3).
+
+    Returns:
+        dict: ``ms_per_clip_T{T}`` and ``llm_tokens_T{T}`` (the LLM's
+        inputs per clip) for every T, and ``ratio_T300_T100`` when both
+        lengths were timed.
+    """
+    device = next(model.parameters()).device
     out = dict()
-    for frames in (100, 300):
-        feats = torch.randn(batch_size, 2, channels, frames // 4, 25)
-        model.cls_head.scores(model.neck(feats))  # warm-up
-        times = []
-        for _ in range(repeats):
-            _, t = timed(lambda: model.cls_head.scores(model.neck(feats)))
-            times.append(t)
-        out[frames] = 1e3 * min(times) / batch_size
-    return dict(
-        ms_per_clip_T100=out[100],
-        ms_per_clip_T300=out[300],
-        ratio_T300_T100=out[300] / out[100])
+    for t in frames:
+        clips = torch.randn(batch_size, 1, shape[0], t, *shape[1:],
+                            device=device)  # (N, clips, M, T, V, C)
+        feats = model.extract_feat(clips, stage='backbone')[0]
+        out[f'llm_tokens_T{t}'] = int(llm_inputs(model, feats).shape[1])
+        out[f'ms_per_clip_T{t}'] = _best_ms_per_clip(
+            lambda: model.cls_head.scores(llm_inputs(model, feats)),
+            batch_size, repeats)
+    if 100 in frames and 300 in frames:
+        out['ratio_T300_T100'] = (
+            out['ms_per_clip_T300'] / out['ms_per_clip_T100'])
+    return out
+
+
+def candidate_names(dataset_names: Sequence[str],
+                    knowledge: str = 'ntu120') -> List[str]:
+    """The dataset's class names, then the other names of ``knowledge``
+    (only names that the knowledge has can be candidates)."""
+    from mmaction_sugar.datasets.action_knowledge import ActionKnowledge
+    extra = ActionKnowledge.load(knowledge).class_names
+    names = [n for n in dataset_names if n in extra]
+    return names + [n for n in extra if n not in names]
+
+
+@torch.no_grad()
+def candidate_count(config: str,
+                    checkpoint: str,
+                    inputs: torch.Tensor,
+                    counts: Sequence[int] = (10, 60, 120),
+                    repeats: int = 3,
+                    knowledge: str = 'ntu120') -> Dict:
+    """LLM-side latency against the number of candidate classes.
+
+    The recognizer is rebuilt over ``knowledge`` (its trained weights do
+    not depend on the class list) and scores the first ``n`` names of
+    :func:`candidate_names` for every ``n`` in ``counts``.
+
+    Args:
+        config (str): The recognizer's config.
+        checkpoint (str): Its checkpoint.
+        inputs (torch.Tensor): Clips (N, num_clips, M, T, V, C); the
+            encoder runs on them once, untimed.
+        counts (Sequence[int]): Candidate counts. Defaults to
+            (10, 60, 120).
+        repeats (int): Timed calls per count (the fastest counts).
+        knowledge (str): Knowledge with the extra names. Defaults to
+            ``'ntu120'``.
+
+    Returns:
+        dict: ``ms_per_clip`` and ``trie_nodes`` (token positions scored
+        per clip) keyed by the count as a string; counts beyond the
+        knowledge's size are left out.
+    """
+    from mmengine.config import Config
+
+    from mmaction_sugar.apis import last_stage_config
+    from mmaction_sugar.datasets.action_knowledge import ActionKnowledge
+    own = last_stage_config(Config.fromfile(config)).model.cls_head.get(
+        'knowledge', 'synth_ntu')  # LLMHead's default
+    names = candidate_names(
+        ActionKnowledge.load(own).class_names, knowledge)
+    _, model = load_model(config, checkpoint, dict(knowledge=knowledge))
+    model.to(inputs.device)
+    head = model.cls_head
+    feats = model.extract_feat(inputs, stage='backbone')[0]
+    tokens = llm_inputs(model, feats)
+    out = dict(ms_per_clip=dict(), trie_nodes=dict())
+    for n in counts:
+        if n > len(names):
+            continue
+        head.set_test_classes(names[:n])
+        out['ms_per_clip'][str(n)] = _best_ms_per_clip(
+            lambda: head.scores(tokens), len(tokens), repeats)
+        trie = head._trie(head.test_index)  # token positions scored
+        out['trie_nodes'][str(n)] = int(len(trie.tokens))
+    return out
 
 
 def main(argv=None):
@@ -140,7 +276,14 @@ def main(argv=None):
         threads=torch.get_num_threads(),
         compare=compare(cfg, model, args.num_clips, args.batch_size,
                         args.max_new_tokens),
-        clip_length=clip_length(model, args.batch_size, args.repeats))
+        clip_length=clip_length(model, args.batch_size, args.repeats,
+                                args.frames))
+    counts = [n for n in args.candidates if n > 0]
+    if counts:
+        clips = torch.randn(args.batch_size, 1, 2, 32, 25, 3)
+        result['candidates'] = candidate_count(
+            args.config, args.checkpoint, clips, counts, args.repeats,
+            args.knowledge)
     c, t = result['compare'], result['clip_length']
     print(f'\n{c["clips"]} clips, batch {args.batch_size}, '
           f'{result["threads"]} threads\n')
@@ -152,11 +295,19 @@ def main(argv=None):
           f'{c["generate_ms_per_clip"]:.1f} | {c["generate_top1"]:.2f} |')
     print(f'\nscoring is {c["speedup"]:.2f}x faster than generation; '
           f'{c["generate_off_list"]} answers named no candidate exactly')
-    print('\n| clip length | LLM-side ms / clip |')
-    print('|---|---|')
-    print(f'| T=100 | {t["ms_per_clip_T100"]:.1f} |')
-    print(f'| T=300 | {t["ms_per_clip_T300"]:.1f} |')
-    print(f'\nT=300 / T=100: {t["ratio_T300_T100"]:.2f}x')
+    print('\n| clip length | LLM tokens | LLM-side ms / clip |')
+    print('|---|---|---|')
+    for frames in args.frames:
+        print(f'| T={frames} | {t[f"llm_tokens_T{frames}"]} | '
+              f'{t[f"ms_per_clip_T{frames}"]:.1f} |')
+    if 'ratio_T300_T100' in t:
+        print(f'\nT=300 / T=100: {t["ratio_T300_T100"]:.2f}x')
+    if counts:
+        cand = result['candidates']
+        print('\n| candidates | trie tokens | LLM-side ms / clip |')
+        print('|---|---|---|')
+        for n, ms in cand['ms_per_clip'].items():
+            print(f'| {n} | {cand["trie_nodes"][n]} | {ms:.1f} |')
     if args.out:
         with open(args.out, 'w', encoding='utf-8') as f:
             json.dump(result, f, indent=2)

@@ -7,6 +7,8 @@ batch, because the class texts are embedded once and cached, never per
 step. Both models train on the same preloaded batches, alternating in
 rounds so that machine load affects both alike; data loading is excluded.
 The script also counts text-encoder calls during the timed steps.
+``compare_steps`` is the same measurement as a function
+(``tools/benchmark.py`` runs this script with ``--out``).
 
 Example::
 
@@ -15,10 +17,12 @@ Example::
         configs/sugar/sugar-stage2_stgcn_1xb16-joint-u32-5e_synthntu-xsub-keypoint-3d.py
 """
 import argparse
+import json
 import os.path as osp
 import platform
 import statistics
 import time
+from typing import Dict, Optional
 
 import torch
 from mmengine.config import Config, DictAction
@@ -29,7 +33,7 @@ import mmaction_sugar  # noqa: F401
 from mmaction_sugar.models.text_encoders import FrozenTextEncoder
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('baseline', help='config of the reference model')
     parser.add_argument('candidate', help='config of the model compared')
@@ -45,9 +49,12 @@ def parse_args():
                         help='largest acceptable ratio (default 1.10)')
     parser.add_argument('--device', default=None,
                         help="'cpu' or 'cuda' (default: cuda if available)")
+    parser.add_argument('--work-dir', default='work_dirs/benchmark',
+                        help='runner work dirs go to WORK_DIR/0 and /1')
+    parser.add_argument('--out', help='also write the results as JSON here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='overrides applied to both configs')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 class Model:
@@ -84,9 +91,38 @@ class Model:
             torch.cuda.synchronize()
 
 
-def main():
-    args = parse_args()
-    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+def compare_steps(baseline: str,
+                  candidate: str,
+                  *,
+                  batches: int = 4,
+                  rounds: int = 5,
+                  steps: int = 4,
+                  warmup: int = 3,
+                  device: Optional[str] = None,
+                  cfg_options: Optional[Dict] = None,
+                  work_dir: str = 'work_dirs/benchmark') -> Dict:
+    """Time both configs' training steps on the same batches.
+
+    Args:
+        baseline (str): Config of the reference model.
+        candidate (str): Config of the model compared.
+        batches (int): Distinct preloaded batches. Defaults to 4.
+        rounds (int): Alternating rounds. Defaults to 5.
+        steps (int): Timed steps per model and round. Defaults to 4.
+        warmup (int): Untimed steps per model first. Defaults to 3.
+        device (str, optional): ``'cpu'`` or ``'cuda'``. Defaults to cuda
+            when available.
+        cfg_options (dict, optional): Overrides for both configs.
+        work_dir (str): Runner work dirs go to ``work_dir/0`` and ``/1``.
+            Defaults to ``'work_dirs/benchmark'``.
+
+    Returns:
+        dict: ``models`` (name, median and mean s/step, all times),
+        ``ratio`` (candidate median / baseline median), ``batch_size``,
+        ``device``, ``threads`` and ``text_encoder_calls`` (during the
+        timed steps).
+    """
+    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     calls = {'n': 0}
     forward = FrozenTextEncoder.forward
 
@@ -95,42 +131,80 @@ def main():
         return forward(self, *a, **k)
 
     FrozenTextEncoder.forward = counted
-    models = [
-        Model(p, args.cfg_options, device, f'work_dirs/benchmark/{i}')
-        for i, p in enumerate((args.baseline, args.candidate))
-    ]
-    if models[0].batch_size != models[1].batch_size:
-        raise ValueError('the configs use different batch sizes: '
-                         f'{models[0].batch_size} and '
-                         f'{models[1].batch_size}')
-    batches = models[0].batches(args.batches)
-    for model in models:
-        for i in range(args.warmup):
-            model.step(batches[i % len(batches)])
-    calls['n'] = 0
-    times = {m.name: [] for m in models}
-    for _ in range(args.rounds):
+    try:
+        models = [
+            Model(p, cfg_options, device, osp.join(work_dir, str(i)))
+            for i, p in enumerate((baseline, candidate))
+        ]
+        if models[0].batch_size != models[1].batch_size:
+            raise ValueError('the configs use different batch sizes: '
+                             f'{models[0].batch_size} and '
+                             f'{models[1].batch_size}')
+        data = models[0].batches(batches)
         for model in models:
-            for i in range(args.steps):
-                start = time.perf_counter()
-                model.step(batches[i % len(batches)])
-                times[model.name].append(time.perf_counter() - start)
-    base = statistics.median(times[models[0].name])
-    print(f'\ndevice: {device} ({platform.processor() or platform.machine()}'
-          f', {torch.get_num_threads()} threads), batch '
-          f'{models[0].batch_size}, {args.rounds} rounds x {args.steps} '
-          'steps per model')
+            for i in range(warmup):
+                model.step(data[i % len(data)])
+        calls['n'] = 0
+        times = [[] for _ in models]
+        for _ in range(rounds):
+            for model, record in zip(models, times):
+                for i in range(steps):
+                    start = time.perf_counter()
+                    model.step(data[i % len(data)])
+                    record.append(time.perf_counter() - start)
+    finally:
+        FrozenTextEncoder.forward = forward
+    base = statistics.median(times[0])
+    return dict(
+        device=device,
+        threads=torch.get_num_threads(),
+        batch_size=models[0].batch_size,
+        rounds=rounds,
+        steps=steps,
+        models=[
+            dict(
+                name=m.name,
+                config=path,
+                median_s=statistics.median(t),
+                mean_s=statistics.mean(t),
+                times_s=t)
+            for m, t, path in zip(models, times, (baseline, candidate))
+        ],
+        ratio=statistics.median(times[1]) / base,
+        text_encoder_calls=calls['n'])
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    result = compare_steps(
+        args.baseline,
+        args.candidate,
+        batches=args.batches,
+        rounds=args.rounds,
+        steps=args.steps,
+        warmup=args.warmup,
+        device=args.device,
+        cfg_options=args.cfg_options,
+        work_dir=args.work_dir)
+    base = result['models'][0]['median_s']
+    print(f'\ndevice: {result["device"]} '
+          f'({platform.processor() or platform.machine()}, '
+          f'{result["threads"]} threads), batch {result["batch_size"]}, '
+          f'{args.rounds} rounds x {args.steps} steps per model')
     print('| model | median s/step | mean s/step | ratio |')
     print('|---|---|---|---|')
-    for model in models:
-        t = times[model.name]
-        print(f'| {model.name} | {statistics.median(t):.3f} | '
-              f'{statistics.mean(t):.3f} | '
-              f'{statistics.median(t) / base:.3f} |')
-    ratio = statistics.median(times[models[1].name]) / base
-    print(f'\ntext-encoder calls during timed steps: {calls["n"]}')
+    for model in result['models']:
+        print(f'| {model["name"]} | {model["median_s"]:.3f} | '
+              f'{model["mean_s"]:.3f} | {model["median_s"] / base:.3f} |')
+    ratio = result['ratio']
+    print('\ntext-encoder calls during timed steps: '
+          f'{result["text_encoder_calls"]}')
     verdict = 'meets' if ratio <= args.target else 'MISSES'
     print(f'ratio {ratio:.3f} {verdict} the target <= {args.target:.2f}')
+    if args.out:
+        with open(args.out, 'w', encoding='utf-8') as f:
+            json.dump(result, f, indent=2)
+    return result
 
 
 if __name__ == '__main__':

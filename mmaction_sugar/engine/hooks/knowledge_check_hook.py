@@ -53,6 +53,30 @@ class KnowledgeCheckHook(Hook):
     Each problem raises an error naming the annotation file, the knowledge
     file and the classes. Stage-2 SUGAR configs add this hook through
     ``custom_hooks``.
+
+    Example:
+        >>> import logging
+        >>> from types import SimpleNamespace
+        >>> from mmaction_sugar.datasets.action_knowledge import (
+        ...     ActionKnowledge)
+        >>> head = torch.nn.Module()  # carries a knowledge, as the heads do
+        >>> head.knowledge = ActionKnowledge.load('synth_ntu')
+        >>> head.train_index = list(range(32))
+        >>> data = SimpleNamespace(
+        ...     ann_file='train.pkl', keep_classes=None,
+        ...     metainfo=dict(classes=head.knowledge.class_names))
+        >>> runner = SimpleNamespace(
+        ...     model=head, logger=logging.getLogger('demo'),
+        ...     train_dataloader=SimpleNamespace(dataset=data))
+        >>> KnowledgeCheckHook().before_train(runner)  # names agree: passes
+        >>> head.train_index = list(range(27))  # a zero-shot split
+        >>> try:
+        ...     KnowledgeCheckHook().before_train(runner)
+        ... except ValueError as error:
+        ...     print(error)
+        train.pkl: the model uses 27 of the 32 classes of ...synth_ntu.json
+        for training (a zero-shot split), but the training dataset keeps
+        every class; set its keep_classes to those classes
     """
     priority = 'VERY_HIGH'
 

@@ -40,6 +40,39 @@ class SugarRecognizer(RecognizerGCN):
         test_cfg (dict, optional): Unused. Defaults to None.
         data_preprocessor (dict, optional): Defaults to the toolbox's
             ``ActionDataPreprocessor``.
+
+    Example:
+        >>> from mmengine.registry import init_default_scope
+        >>> init_default_scope('mmaction')  # as the runner does
+        >>> model = SugarRecognizer(
+        ...     backbone=dict(type='STGCN', base_channels=16,
+        ...                   graph_cfg=dict(layout='nturgb+d',
+        ...                                  mode='stgcn_spatial')),
+        ...     neck=dict(type='TemporalQueryProjection', in_channels=64,
+        ...               out_channels=32, num_queries=4, num_segments=2,
+        ...               qformer=dict(hidden_size=32, num_hidden_layers=1,
+        ...                            num_attention_heads=2,
+        ...                            intermediate_size=64)),
+        ...     cls_head=dict(
+        ...         type='LLMHead', in_channels=32, knowledge='synth_ntu',
+        ...         matcher_encoder=None,
+        ...         llm=dict(type='LoRACausalLM', config=dict(
+        ...             model_type='llama', vocab_size=49152,
+        ...             hidden_size=32, intermediate_size=64,
+        ...             num_hidden_layers=2, num_attention_heads=4,
+        ...             num_key_value_heads=2),
+        ...             tokenizer_path='smollm2-135m-instruct',
+        ...             lora=dict(r=4, lora_alpha=8,
+        ...                       target_modules=['q_proj', 'v_proj']))))
+        >>> any(p.requires_grad for p in model.backbone.parameters())
+        False
+        >>> clips = torch.randn(2, 1, 2, 16, 25, 3)  # (N, clips, M, T, V, C)
+        >>> model(clips, mode='tensor').shape  # soft tokens (N, Q, H)
+        torch.Size([2, 4, 32])
+        >>> from mmaction.structures import ActionDataSample
+        >>> samples = [ActionDataSample().set_gt_label(3) for _ in range(2)]
+        >>> model(clips, samples, mode='predict')[0].pred_score.shape
+        torch.Size([32])
     """
 
     encoder_prefix = 'backbone.'  # where the encoder sits in its checkpoint
