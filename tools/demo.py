@@ -66,7 +66,7 @@ NUM_JOINTS = 25
 NUM_COORDS = 3
 MAX_PERSONS = 2  # PreNormalize3D and FormatGCNInput: at most two bodies
 IMG_SHAPE = (1080, 1920)
-INPUT_SUFFIXES = ('.pkl', '.npy', '.skeleton')
+INPUT_SUFFIXES = ('.pkl', '.npz', '.npy', '.skeleton')
 VIS_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'visualize')
 
 
@@ -238,15 +238,25 @@ def _load_npy(path: str) -> np.ndarray:
                         f'read it: {_one_line(err)}') from None
 
 
-def _load_pkl(path: str, sample: int) -> Tuple[np.ndarray, Dict]:
-    """Read one annotation of a PoseDataset pickle.
+def _load_annotations(path: str, sample: int) -> Tuple[np.ndarray, Dict]:
+    """Read one annotation of a PoseDataset pickle or a pickle-free
+    ``.npz`` annotation file.
 
     Returns:
         tuple: The keypoints and a dict with the annotation's
         ``frame_dir`` and ``label`` (those present).
     """
+    if path.lower().endswith('.npz'):
+        from mmaction_sugar.datasets import (AnnotationError,
+                                             load_annotations_npz)
+        try:
+            data = load_annotations_npz(path)
+        except AnnotationError as err:
+            raise DemoError(_one_line(err)) from None
+        return _pick_annotation(data, path, sample)
     log(f'warning: {path} is a pickle, which can run code when it is '
-        'loaded: only use files you trust')
+        'loaded: only use files you trust (or convert it once with '
+        'tools/data/pkl_to_npz.py)')
     try:
         with open(path, 'rb') as f:
             data = pickle.load(f)
@@ -255,6 +265,11 @@ def _load_pkl(path: str, sample: int) -> Tuple[np.ndarray, Dict]:
         raise DemoError(f'{path}: expected a PoseDataset annotation '
                         f'pickle, could not read it: '
                         f'{_one_line(err)}') from None
+    return _pick_annotation(data, path, sample)
+
+
+def _pick_annotation(data, path: str, sample: int) -> Tuple[np.ndarray, Dict]:
+    """Check the loaded annotations and return sample ``sample``."""
     if not isinstance(data, dict) or not isinstance(
             data.get('annotations'), (list, tuple)):
         got = (f'a dict with keys {sorted(map(str, data))}' if isinstance(
@@ -302,8 +317,10 @@ def load_input(path: str, sample: int = 0) -> Tuple[np.ndarray, Dict]:
     """Read the skeletons of one sequence.
 
     Args:
-        path (str): A ``.pkl``, ``.npy`` or ``.skeleton`` file.
-        sample (int): The annotation of a ``.pkl`` file. Defaults to 0.
+        path (str): A ``.pkl`` or ``.npz`` annotation file, an ``.npy``
+            array or a raw NTU ``.skeleton`` file.
+        sample (int): The annotation of a ``.pkl``/``.npz`` file.
+            Defaults to 0.
 
     Returns:
         tuple: The coordinates (np.ndarray float32, shape (M, T, 25, 3))
@@ -316,15 +333,15 @@ def load_input(path: str, sample: int = 0) -> Tuple[np.ndarray, Dict]:
     """
     suffix = osp.splitext(path)[1].lower()
     if suffix not in INPUT_SUFFIXES:
-        raise DemoError(f'{path}: expected a .pkl (PoseDataset '
+        raise DemoError(f'{path}: expected a .pkl or .npz (PoseDataset '
                         'annotations), .npy (M, T, 25, 3) or .skeleton '
                         f'(raw NTU) file, got the extension '
                         f'{suffix or "(none)"!r}')
     if not osp.isfile(path):
         raise DemoError(f'{path}: input file does not exist')
     info = dict(path=path, format=suffix[1:])
-    if suffix == '.pkl':
-        keypoint, extra = _load_pkl(path, sample)
+    if suffix in ('.pkl', '.npz'):
+        keypoint, extra = _load_annotations(path, sample)
         info.update(sample=sample, **extra)
     elif suffix == '.npy':
         keypoint = check_keypoint(_load_npy(path), path)

@@ -23,6 +23,7 @@ import json
 import os
 import os.path as osp
 import tempfile
+import zipfile
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -130,7 +131,7 @@ def load_annotations_npz(path: str) -> Dict:
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError, EOFError) as err:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
         raise AnnotationError(
             f'{path}: not a readable .npz annotation file ({err})') from None
     if str(arrays.get('format', '')) != FORMAT:

@@ -139,3 +139,13 @@ def test_save_refuses_what_the_format_cannot_hold(tmp_path):
     odd['callback'] = print
     with pytest.raises(AnnotationError, match="field 'callback'"):
         save_annotations_npz(str(tmp_path / 'x'), [odd])
+
+
+def test_truncated_npz(tmp_path):
+    good = save_annotations_npz(str(tmp_path / 'good'), [sample('a', 0, 1,
+                                                                4)])
+    data = open(good, 'rb').read()
+    cut = tmp_path / 'cut.npz'
+    cut.write_bytes(data[:len(data) // 2])
+    with pytest.raises(AnnotationError, match='cut.npz: not a readable'):
+        load_annotations_npz(str(cut))

@@ -268,8 +268,15 @@ def _bad_inputs(root):
                     keypoint=np.ones((1, 5, 25, 3), np.float32),
                     total_frames=5)
             ]), f)
+    from mmaction_sugar.datasets import save_annotations_npz
+    save_annotations_npz(str(root / 'one.npz'), [
+        dict(frame_dir='a', label=0, total_frames=5,
+             keypoint=np.ones((1, 5, 25, 3), np.float32))])
+    (root / 'not_annotations.npz').write_bytes(b'PK\x03\x04 cut short')
     return [
         ('missing.npy', [], 'does not exist'),
+        ('one.npz', ['--sample', '1'], '--sample 1 is out of range'),
+        ('not_annotations.npz', [], 'not a readable .npz'),
         ('wrong_shape.npy', [], 'expected shape (M, T, 25, 3)'),
         ('nan.npy', [], 'expected finite coordinates'),
         ('no_frames.npy', [], 'expected at least one frame'),
@@ -440,3 +447,15 @@ def test_truncated_skeleton(tool, files, capsys):
     assert err.strip() == (f'error: {path}: line 71: expected 12 joint '
                            'values for joint 11 of body 1 in frame 3, got '
                            'end of file')
+
+
+def test_pickle_free_annotations(tool, files, capsys):
+    from mmaction_sugar.datasets import save_annotations_npz
+    rng = np.random.default_rng(1)
+    clip = rng.normal(0, 0.5, (2, 12, 25, 3)).astype(np.float32)
+    path = save_annotations_npz(str(files['root'] / 'clips.npz'), [
+        dict(frame_dir='x', label=3, total_frames=12, keypoint=clip)])
+    keypoint, info = tool.load_input(path, 0)
+    np.testing.assert_array_equal(keypoint, clip)
+    assert info['format'] == 'npz' and info['label'] == 3
+    assert 'can run code' not in capsys.readouterr().err
