@@ -62,8 +62,8 @@ no-op where the installed packages already behave.
    without CUDA the shards are placed on the CPU (``device_id='cpu'``)
    unless the config names a device, and the full state dict is not
    "offloaded to CPU" (``offload_to_cpu=True``, the GPU setting, crashes
-   the process with SIGSEGV when saving on a CPU build). Its ``load_optim_state_dict`` calls
-   ``FSDP.optim_state_dict_to_load`` with the pre-2.1 argument order
+   the process with SIGSEGV when saving on a CPU build). Its
+   ``load_optim_state_dict`` calls ``FSDP.optim_state_dict_to_load`` with the pre-2.1 argument order
    (state, model, optimizer), which current torch rejects on resume; it
    is called with keywords. ``FlexibleRunner.save_checkpoint`` overwrites
    the ``epoch``/``iter`` a caller passes in ``meta`` (the Runner keeps
