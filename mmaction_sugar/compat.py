@@ -63,9 +63,9 @@ no-op where the installed packages already behave.
    unless the config names a device, and the full state dict is not
    "offloaded to CPU" (``offload_to_cpu=True``, the GPU setting, crashes
    the process with SIGSEGV when saving on a CPU build). Its
-   ``load_optim_state_dict`` calls ``FSDP.optim_state_dict_to_load`` with the pre-2.1 argument order
-   (state, model, optimizer), which current torch rejects on resume; it
-   is called with keywords. ``FlexibleRunner.save_checkpoint`` overwrites
+   ``load_optim_state_dict`` calls ``FSDP.optim_state_dict_to_load``
+   with the pre-2.1 argument order (state, model, optimizer), which
+   current torch rejects on resume; it is called with keywords. ``FlexibleRunner.save_checkpoint`` overwrites
    the ``epoch``/``iter`` a caller passes in ``meta`` (the Runner keeps
    them), so a best checkpoint saved after validation records the next
    epoch and a run resumed from it skips one; the caller's values are
