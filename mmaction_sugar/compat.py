@@ -65,11 +65,12 @@ no-op where the installed packages already behave.
    the process with SIGSEGV when saving on a CPU build). Its
    ``load_optim_state_dict`` calls ``FSDP.optim_state_dict_to_load``
    with the pre-2.1 argument order (state, model, optimizer), which
-   current torch rejects on resume; it is called with keywords. ``FlexibleRunner.save_checkpoint`` overwrites
-   the ``epoch``/``iter`` a caller passes in ``meta`` (the Runner keeps
-   them), so a best checkpoint saved after validation records the next
-   epoch and a run resumed from it skips one; the caller's values are
-   kept, as in the Runner.
+   current torch rejects on resume; it is called with keywords.
+   ``FlexibleRunner.save_checkpoint`` overwrites the ``epoch``/``iter`` a
+   caller passes in ``meta`` (the Runner keeps them), so a best
+   checkpoint saved after validation records the next epoch and a run
+   resumed from it skips one; the caller's values are kept, as in the
+   Runner.
 
 Not fixable here, because it runs before any plugin code: mmengine resolves
 ``mmaction::`` config paths with ``pkg_resources``, which setuptools >= 81
