@@ -2,9 +2,7 @@
 """SUGAR stage 3 under FSDP (FlexibleRunner + LoRAFSDPStrategy, gloo on
 CPU): 2 processes train, checkpoint without the frozen LLM, resume, and the
 checkpoint tests in one process."""
-import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 
@@ -12,23 +10,11 @@ import torch
 from mmaction.registry import MODELS
 from mmengine.config import Config
 
+from test_interrupt_resume import torchrun
 from test_sugar_end_to_end import STAGE2, STAGE3, TINY_STAGE3
 from test_train_test import REPO, TINY_OVERRIDES, last_metrics, tiny_config
 
 FSDP_BASE = osp.join(REPO, 'configs/_base_/fsdp.py')
-
-
-def torchrun(*args):
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
-    result = subprocess.run(
-        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-         f'--master_port={port}', 'tools/train.py', *args, '--launcher',
-         'pytorch'], cwd=REPO, capture_output=True, text=True, timeout=600,
-        env=dict(os.environ, OMP_NUM_THREADS='1'))
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout + result.stderr
 
 
 def test_fsdp_stage3_trains_resumes_and_tests(tmp_path, tiny_synth_ntu):
@@ -53,11 +39,10 @@ def test_fsdp_stage3_trains_resumes_and_tests(tmp_path, tiny_synth_ntu):
     fsdp.write_text(f'_base_ = [{str(stage3)!r}, {FSDP_BASE!r}]\n')
     work = str(tmp_path / 'work')
 
-    log = torchrun(str(fsdp), '--work-dir', work, '--cfg-options',
-                   'train_cfg.max_epochs=1')
+    log = torchrun(str(fsdp), work, '--cfg-options', 'train_cfg.max_epochs=1')
     assert 'Distributed training: True' in log
     assert osp.isfile(osp.join(work, 'epoch_1.pth'))
-    log = torchrun(str(fsdp), '--work-dir', work, '--resume')
+    log = torchrun(str(fsdp), work, '--resume')
     assert 'resumed epoch: 1' in log
 
     ckpt = torch.load(osp.join(work, 'epoch_2.pth'), weights_only=True)
