@@ -47,6 +47,8 @@ model = dict(
                 lora_alpha=16,
                 lora_dropout=0.05,
                 target_modules=['q_proj', 'k_proj', 'v_proj', 'o_proj'])),
+        # best-first search over the name trie: top-5 exact
+        score_search='topk',
         generate=False))
 
 # one pass over the training set, as the paper (the stage-2 recipe it

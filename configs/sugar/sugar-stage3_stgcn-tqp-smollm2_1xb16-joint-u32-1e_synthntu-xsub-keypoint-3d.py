@@ -42,6 +42,9 @@ model = dict(
                 # dropout masks cost ~20% of a CPU step here: off
                 lora_dropout=0.0,
                 target_modules=['q_proj', 'k_proj', 'v_proj', 'o_proj'])),
+        # best-first search over the name trie: top-5 exact, ~1.5x faster
+        # than scoring every name with 32 candidates, ~4x with 120
+        score_search='topk',
         generate=False))
 
 # one val/test pass scores every clip against the 32 names; no test-time

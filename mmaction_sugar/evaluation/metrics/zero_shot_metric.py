@@ -96,6 +96,13 @@ class ZeroShotAccMetric(BaseMetric):
             if label.numel() != 1:
                 raise ValueError('ZeroShotAccMetric needs single-label '
                                  f'samples, got gt_label {label.tolist()}')
+            if 'score_exact_topk' in sample:
+                raise ValueError(
+                    'ZeroShotAccMetric re-ranks pred_score within the unseen '
+                    'classes, but only its top-'
+                    f'{sample["score_exact_topk"]} scores are exact '
+                    "(LLMHead score_search='topk'): set "
+                    "model.cls_head.score_search='exact'")
             self.results.append(
                 dict(
                     pred=sample['pred_score'].detach().cpu().numpy(),

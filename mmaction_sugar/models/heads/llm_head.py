@@ -113,6 +113,74 @@ class _Trie:
                 self.valid[c, s] = True
 
 
+class _SearchTrie:
+    """Token trie of the candidate names as arrays, for best-first search.
+
+    Node 0 is the root (the context's last position). ``child_node`` /
+    ``child_token`` (nodes, width) list every node's children, padded with
+    the dummy node ``num_nodes`` (whose column is never read);
+    ``path`` (candidates, depth) lists each candidate's nodes from depth 1,
+    padded with the dummy node.
+    """
+
+    def __init__(self, sequences: List[List[int]]):
+        children: List[Dict[int, int]] = [dict()]
+        parent, token, depth = [-1], [0], [0]
+        ends = []
+        for seq in sequences:
+            node = 0
+            for tok in seq:
+                if tok not in children[node]:
+                    children.append(dict())
+                    parent.append(node)
+                    token.append(tok)
+                    depth.append(depth[node] + 1)
+                    children[node][tok] = len(token) - 1
+                node = children[node][tok]
+            ends.append(node)
+        num = len(token)
+        self.num_nodes = num
+        self.parent = parent
+        self.token = torch.tensor(token, dtype=torch.long)
+        self.depth = torch.tensor(depth, dtype=torch.long)
+        self.has_children = torch.tensor([bool(c) for c in children])
+        width = max(1, max(len(c) for c in children))
+        self.child_node = torch.full((num, width), num, dtype=torch.long)
+        self.child_token = torch.zeros(num, width, dtype=torch.long)
+        for n, kids in enumerate(children):
+            for j, (tok, kid) in enumerate(kids.items()):
+                self.child_node[n, j], self.child_token[n, j] = kid, tok
+        paths = []
+        for end in ends:
+            nodes, n = [], end
+            while n > 0:
+                nodes.append(n)
+                n = parent[n]
+            paths.append(nodes[::-1])
+        self.end = torch.tensor(ends, dtype=torch.long)
+        # one dummy node (index num) pads every per-node array
+        self.child_node = torch.cat(
+            [self.child_node,
+             torch.full((1, width), num, dtype=torch.long)])
+        self.child_token = F.pad(self.child_token, (0, 0, 0, 1))
+        self.has_children = F.pad(self.has_children, (0, 1))
+        self.depth = F.pad(self.depth, (0, 1), value=1)
+        self.token = F.pad(self.token, (0, 1))
+        self.path = torch.full((len(ends), max(map(len, paths))),
+                               num,
+                               dtype=torch.long)
+        for c, nodes in enumerate(paths):
+            self.path[c, :len(nodes)] = torch.tensor(nodes)
+
+    def ancestors(self, node: int) -> List[int]:
+        """The node and its ancestors below the root."""
+        out = []
+        while node > 0:
+            out.append(node)
+            node = self.parent[node]
+        return out
+
+
 @MODELS.register_module()
 class LLMHead(BaseModule):
     """A frozen, LoRA-tuned causal LM that names and describes the action.
@@ -172,6 +240,38 @@ class LLMHead(BaseModule):
             TQP gives SmolLM2 tokens ~12x longer than its words). On
             SynthNTU it did not help (10.3 vs 16.8 top-1, one seed each;
             docs/RESULTS.md). Defaults to False.
+        align_weight (float): Weight of an auxiliary name-alignment loss
+            (``loss_align``, this project's addition; 0 is the paper's
+            recipe): an InfoNCE loss that pulls the clip's mean soft token
+            towards the LLM's own word embedding of its class name (the
+            mean over the name's tokens) and away from the other training
+            classes'. It gives the freshly initialised projection a direct
+            gradient into the LLM's input space, in the spirit of BLIP-2's
+            representation stage; see docs/RESULTS.md for its effect.
+            Defaults to 0.
+        align_temperature (float): Its softmax temperature. Defaults to
+            0.07.
+        shuffle_candidates (bool): List the training classes in a new
+            random order at every training step (one order per batch, so
+            the prompt prefix stays shared), so that the LLM must read the
+            list rather than learn its positions; this project's option
+            for open-vocabulary use. Defaults to False.
+        score_search (str): How ``pred_score`` is computed. ``'exact'``:
+            every candidate's exact log-likelihood, all trie nodes in one
+            pass. ``'topk'``: a best-first search over the name trie that
+            expands only prefixes whose log-likelihood (an upper bound on
+            every name below them) can still reach the ``search_topk``
+            best complete names, ``search_width`` nodes per clip and step;
+            the top ``search_topk`` names and their scores are exact, the
+            rest get their bound (lower than the k-th score), and the data
+            samples carry ``score_exact_topk`` (k), which
+            :class:`ZeroShotAccMetric` refuses (it re-ranks subsets).
+            Needs ``score_norm='sum'``; samples with several clips are
+            scored exactly. Defaults to ``'exact'``.
+        search_topk (int): k of the ``'topk'`` search (5 keeps top-5
+            exact). Defaults to 5.
+        search_width (int, optional): Nodes expanded per clip and step.
+            Defaults to None (``search_topk``).
         init_cfg (dict, optional): Unused. Defaults to None.
 
     Example:
@@ -210,6 +310,12 @@ class LLMHead(BaseModule):
                  matcher_encoder: Optional[Dict] = dict(
                      type='FrozenTextEncoder'),
                  rescale_soft_tokens: bool = False,
+                 align_weight: float = 0.0,
+                 align_temperature: float = 0.07,
+                 shuffle_candidates: bool = False,
+                 score_search: str = 'exact',
+                 search_topk: int = 5,
+                 search_width: Optional[int] = None,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if PLACEHOLDER not in instruction or instruction.count(
@@ -222,6 +328,19 @@ class LLMHead(BaseModule):
         if score_norm not in ('sum', 'mean'):
             raise ValueError(
                 f"score_norm must be 'sum' or 'mean', got {score_norm!r}")
+        if score_search not in ('exact', 'topk'):
+            raise ValueError("score_search must be 'exact' or 'topk', got "
+                             f'{score_search!r}')
+        if score_search == 'topk' and score_norm != 'sum':
+            raise ValueError("score_search='topk' needs score_norm='sum' "
+                             '(a mean log-likelihood is no bound)')
+        if search_topk < 1 or (search_width is not None and search_width < 1):
+            raise ValueError('search_topk and search_width must be >= 1, got '
+                             f'{search_topk} and {search_width}')
+        if align_weight < 0 or align_temperature <= 0:
+            raise ValueError(
+                'align_weight must be >= 0 and align_temperature > 0, got '
+                f'{align_weight} and {align_temperature}')
         self.knowledge = ActionKnowledge.load(knowledge)
         self.num_classes = len(self.knowledge)
         self.llm = MODELS.build(llm)
@@ -254,6 +373,14 @@ class LLMHead(BaseModule):
         # the scale of a word for the LLM (not checkpointed: derived)
         self.register_buffer('embed_norm', norms.mean(), False)
         self.rescale_soft_tokens = rescale_soft_tokens
+        self.align_weight = align_weight
+        self.align_temperature = align_temperature
+        self._name_embeds: Optional[torch.Tensor] = None
+        self.shuffle_candidates = shuffle_candidates
+        self.score_search = score_search
+        self.search_topk = search_topk
+        self.search_width = search_width
+        self._search_tries: Dict[Tuple[int, ...], _SearchTrie] = {}
         self._prompts: Dict[Tuple[int, ...], Tuple] = {}
         self._targets: Dict[int, List[int]] = {}
         self._tries: Dict[Tuple[int, ...], _Trie] = {}
@@ -287,8 +414,11 @@ class LLMHead(BaseModule):
         if self.generate:
             check_names([self.class_names[i] for i in self.test_index])
 
-    def _prompt(self, classes: torch.Tensor) -> Tuple[List[int], List[int]]:
-        """Token ids before and after the soft tokens for a class list."""
+    def _prompt(self,
+                classes: torch.Tensor,
+                keep: bool = True) -> Tuple[List[int], List[int]]:
+        """Token ids before and after the soft tokens for a class list
+        (kept for the next call unless ``keep`` is False)."""
         key = tuple(classes.tolist())
         if key not in self._prompts:
             names = '; '.join(self.class_names[i] for i in key)
@@ -300,8 +430,10 @@ class LLMHead(BaseModule):
                     tokenize=False,
                     add_generation_prompt=True)
             before, after = text.split(PLACEHOLDER)
-            self._prompts[key] = (self.llm.tokenize(before),
-                                  self.llm.tokenize(after))
+            ids = (self.llm.tokenize(before), self.llm.tokenize(after))
+            if not keep:
+                return ids
+            self._prompts[key] = ids
         return self._prompts[key]
 
     def _name_ids(self, label: int) -> List[int]:
@@ -370,7 +502,13 @@ class LLMHead(BaseModule):
             raise ValueError(f'training labels {unseen} are not among the '
                              "head's train_classes (zero-shot split)")
         device = soft.device
-        before, after = self._prompt(self.train_index)
+        if self.shuffle_candidates:  # a fresh order: not worth keeping
+            order = torch.randperm(len(self.train_index))
+            before, after = self._prompt(
+                self.train_index[order.to(self.train_index.device)],
+                keep=False)
+        else:
+            before, after = self._prompt(self.train_index)
         targets = [self._target(int(label)) for label in labels]
         width = max(map(len, targets))
         target = torch.full((len(targets), width), -100, device=device)
@@ -397,30 +535,68 @@ class LLMHead(BaseModule):
         loss = F.cross_entropy(
             logits.flatten(0, 1), target.flatten(), ignore_index=-100)
         hits = logits.argmax(-1) == target
-        return dict(
+        out = dict(
             loss_llm=loss,
             token_acc=hits[target >= 0].float().mean(),
             # the first token of the class name: the decision itself
             name_acc=hits[:, 0].float().mean())
+        if self.align_weight > 0:
+            out.update(self._align_loss(soft, seen))
+        return out
+
+    def name_embeddings(self) -> torch.Tensor:
+        """The LLM's word embedding of every class name (mean over its
+        tokens, the trailing full stop excluded), shape (C, H); frozen."""
+        if self._name_embeds is None:
+            with torch.no_grad():
+                rows = []
+                for name in self.class_names:
+                    ids = self.llm.tokenize(name)
+                    rows.append(
+                        self.llm.embed_tokens(
+                            self._ids(ids, self.llm.device)).float().mean(0))
+            self._name_embeds = torch.stack(rows)
+        return self._name_embeds
+
+    def _align_loss(self, soft: torch.Tensor, seen: torch.Tensor) -> Dict:
+        """InfoNCE between mean soft tokens and the seen classes' names."""
+        names = self.name_embeddings()[self.train_index].to(soft.device)
+        pooled = F.normalize(soft.float().mean(1), dim=-1)
+        logits = pooled @ F.normalize(names, dim=-1).t()
+        logits = logits / self.align_temperature
+        target = seen.to(soft.device)
+        return dict(
+            loss_align=self.align_weight * F.cross_entropy(logits, target),
+            align_acc=(logits.argmax(-1) == target).float().mean())
 
     # ------------------------------------------------------------------
     # prediction
     def _context(self, soft: torch.Tensor, classes: torch.Tensor):
         """Run the prompt for a batch: last hidden state and the cache."""
         soft = self._check_tokens(soft)  # idempotent
-        before, after = self._prompt(classes)
-        device = soft.device
+        hidden, cache = self.llm.forward_embeds(
+            self._clip_embeds(soft, classes),
+            past=self._prefix_past(classes, soft.device))
+        return hidden[:, -1], cache
+
+    def _prefix_past(self, classes: torch.Tensor, device) -> List[Tuple]:
+        """Keys and values of the shared prompt before the soft tokens,
+        kept while the weights and the class list stay the same."""
         key = tuple(classes.tolist())
         if self._eval_prefix is None or self._eval_prefix[0] != key:
+            before, _ = self._prompt(classes)
             prefix = self.llm.embed_tokens(self._ids(before, device)[None])
             self._eval_prefix = (key, self.llm.encode_prefix(prefix))
-        after_ids = self._ids(after, device).expand(len(soft), -1)
-        embeds = torch.cat(
+        return self._eval_prefix[1]
+
+    def _clip_embeds(self, soft: torch.Tensor,
+                     classes: torch.Tensor) -> torch.Tensor:
+        """A clip's own prompt part: soft tokens, then the closing ids."""
+        _, after = self._prompt(classes)
+        after_ids = self._ids(after, soft.device).expand(len(soft), -1)
+        return torch.cat(
             [soft.to(self.llm.dtype),
              self.llm.embed_tokens(after_ids)], 1)
-        hidden, cache = self.llm.forward_embeds(
-            embeds, past=self._eval_prefix[1])
-        return hidden[:, -1], cache
 
     def _trie(self, classes: torch.Tensor) -> _Trie:
         key = tuple(classes.tolist())
@@ -440,35 +616,54 @@ class LLMHead(BaseModule):
             classes (torch.Tensor, optional): Candidate labels. Defaults
                 to ``test_index``.
             context (tuple, optional): The output of ``_context`` for
-                these clips and classes (reused by generation).
+                these clips and classes (shared with generation). Without
+                it the clips' prompt tokens and the trie nodes run in the
+                same pass. Defaults to None.
 
         Returns:
             torch.Tensor: Scores, shape (N, C').
         """
         soft = self._check_tokens(soft)
         classes = self.test_index if classes is None else classes
-        last, cache = context or self._context(soft, classes)
         trie = self._trie(classes)
         device, num = soft.device, len(soft)
-        rows = [last[:, None]]
-        if len(trie.tokens):
+        inner = len(trie.tokens)
+        ids = trie.tokens.to(device).expand(num, -1)
+        if context is not None:  # the clips' prompt already ran
+            last, cache = context
+            rows = [last[:, None]]
+            clip, past = 0, self.llm.cache_state(cache)  # a copy
             ctx = cache.get_seq_length()
-            inner = len(trie.tokens)
-            mask = torch.cat(
-                [torch.ones(inner, ctx, dtype=torch.bool), trie.visible],
-                1).to(device)
+            embeds = self.llm.embed_tokens(ids)
+        else:  # one pass: the clips' prompt and the trie together
+            clip_embeds = self._clip_embeds(soft, classes)
+            past = self._prefix_past(classes, device)
+            clip, rows = clip_embeds.shape[1], []
+            ctx = past[0][0].shape[2] + clip if past else clip
+            embeds = torch.cat([clip_embeds, self.llm.embed_tokens(ids)], 1)
+        if clip + inner:
+            # rows: the clip's prompt (causal), then the trie nodes, which
+            # see the whole prompt and their own ancestors
+            seen = ctx - clip
+            mask = torch.zeros(clip + inner, ctx + inner, dtype=torch.bool)
+            mask[:, :seen] = True
+            mask[:clip, seen:ctx] = torch.ones(clip, clip).tril().bool()
+            mask[clip:, seen:ctx] = True
+            mask[clip:, ctx:] = trie.visible
             additive = torch.zeros(
-                mask.shape, dtype=self.llm.dtype,
-                device=device).masked_fill(~mask,
-                                           torch.finfo(self.llm.dtype).min)
-            ids = trie.tokens.to(device).expand(num, -1)
-            # a copy: the context cache stays clean for generation
+                mask.shape, dtype=self.llm.dtype).masked_fill(
+                    ~mask, torch.finfo(self.llm.dtype).min).to(device)
+            positions = torch.cat([
+                torch.arange(seen, ctx), ctx - 1 + trie.depth
+            ]).to(device)
             hidden, _ = self.llm.forward_embeds(
-                self.llm.embed_tokens(ids),
-                past=self.llm.cache_state(cache),
+                embeds,
+                past=past,
                 attention_mask=additive.expand(num, 1, -1, -1),
-                position_ids=(ctx - 1 + trie.depth.to(device)).expand(num, -1))
-            rows.append(hidden)
+                position_ids=positions.expand(num, -1))
+            if clip:
+                rows.append(hidden[:, clip - 1:clip])
+            rows.append(hidden[:, clip:])
         logits = self.llm.logits(torch.cat(rows, 1))  # (N, 1 + inner, V)
         rows_, toks = trie.rows.to(device), trie.toks.to(device)
         # log-softmax at the needed tokens only (no (N, R, V) copy)
@@ -479,14 +674,119 @@ class LLMHead(BaseModule):
             scores = scores / valid.sum(-1)
         return scores
 
-    def scores(self, soft: torch.Tensor, context=None) -> torch.Tensor:
-        """Candidate scores over all classes; non-candidates are -1e4."""
+    @torch.no_grad()
+    def search_scores(self,
+                      soft: torch.Tensor,
+                      classes: Optional[torch.Tensor] = None,
+                      context=None) -> torch.Tensor:
+        """Exact top-k candidate scores by best-first trie search.
+
+        A name's log-likelihood is the sum of its tokens' (negative)
+        log-probabilities, so a prefix's sum bounds every name below it.
+        Starting from the context's last position, each step feeds, for
+        every clip, the ``search_width`` best unexpanded prefixes whose
+        bound exceeds the clip's k-th best complete name, one token each,
+        seeing the context and their own ancestors (tree attention on the
+        growing cache). It stops when no such prefix is left, so the k
+        best names are final; any other name gets the bound of its
+        deepest scored prefix, which is at most the k-th best score.
+
+        Args:
+            soft (torch.Tensor): Soft tokens, shape (N, Q, H).
+            classes (torch.Tensor, optional): Candidate labels. Defaults
+                to ``test_index``.
+            context (tuple, optional): The output of ``_context``.
+
+        Returns:
+            torch.Tensor: Scores, shape (N, C').
+        """
+        soft = self._check_tokens(soft)
+        classes = self.test_index if classes is None else classes
+        last, cache = context or self._context(soft, classes)
+        key = tuple(classes.tolist())
+        if key not in self._search_tries:
+            self._search_tries[key] = _SearchTrie(
+                [self._name_ids(c) for c in key])
+        trie = self._search_tries[key]
+        device, num, dummy = soft.device, len(soft), trie.num_nodes
+        k = min(self.search_topk, len(key))
+        width = min(self.search_width or k, dummy)
+        child_node = trie.child_node.to(device)
+        child_token = trie.child_token.to(device)
+        has_children = trie.has_children.to(device)
+        score = torch.full((num, dummy + 1), float('-inf'), device=device)
+        score[:, 0] = 0
+        expanded = torch.zeros_like(score, dtype=torch.bool)
+        slot = [dict() for _ in range(num)]  # node -> its cache position
+
+        def expand(picks: torch.Tensor, logits: torch.Tensor) -> None:
+            # picks (N, w) nodes (dummy: none); logits (N, w, V)
+            logp = logits.float().log_softmax(-1)
+            kids = child_node[picks]
+            new = score.gather(1, picks)[..., None] + logp.gather(
+                -1, child_token[picks])
+            score.scatter_(1, kids.flatten(1), new.flatten(1))
+            expanded.scatter_(1, picks, True)
+            score[:, dummy] = float('-inf')
+            expanded[:, dummy] = False
+
+        expand(
+            torch.zeros(num, 1, dtype=torch.long, device=device),
+            self.llm.logits(last)[:, None])
+        ctx = cache.get_seq_length()
+        # a copy: the context cache stays clean for generation
+        cache = self.llm.new_cache(self.llm.cache_state(cache), num)
+        end = trie.end.to(device)
+        while True:
+            kth = score[:, end].topk(k, dim=1).values[:, -1:]
+            open_ = ~expanded & has_children & (score > kth)
+            if not open_.any():
+                break
+            vals, picks = score.masked_fill(~open_, float('-inf')).topk(
+                width, dim=1)
+            ok = vals.isfinite()
+            keep = ok.any(0)
+            picks, ok = picks[:, keep].masked_fill(~ok[:, keep], dummy), \
+                ok[:, keep]
+            step, length = picks.shape[1], cache.get_seq_length()
+            mask = torch.zeros(num, step, length + step, dtype=torch.bool)
+            mask[:, :, :ctx] = True
+            mask[:, torch.arange(step), length + torch.arange(step)] = True
+            for i, row in enumerate(picks.tolist()):
+                for j, node in enumerate(row):
+                    if node == dummy:
+                        continue
+                    for anc in trie.ancestors(node)[1:]:
+                        mask[i, j, slot[i][anc]] = True
+                    slot[i][node] = length + j
+            additive = torch.zeros(
+                mask.shape, dtype=self.llm.dtype).masked_fill(
+                    ~mask, torch.finfo(self.llm.dtype).min).to(device)
+            hidden, cache = self.llm.forward_embeds(
+                self.llm.embed_tokens(trie.token.to(device)[picks]),
+                cache=cache,
+                attention_mask=additive[:, None],
+                position_ids=ctx - 1 + trie.depth.to(device)[picks])
+            expand(picks, self.llm.logits(hidden))
+        # a name's deepest scored prefix: its own score once complete
+        path = score[:, trie.path.to(device)]
+        return path.masked_fill(path.isinf(), float('inf')).amin(-1)
+
+    def scores(self,
+               soft: torch.Tensor,
+               context=None,
+               exact: bool = False) -> torch.Tensor:
+        """Candidate scores over all classes; non-candidates are -1e4.
+
+        ``exact=True`` forces exact scoring of every candidate whatever
+        ``score_search`` says.
+        """
         out = torch.full((len(soft), self.num_classes),
                          -1e4,
                          device=soft.device)
-        out[:,
-            self.test_index] = self.candidate_scores(soft, self.test_index,
-                                                     context)
+        fn = (self.search_scores if self.score_search == 'topk'
+              and not exact else self.candidate_scores)
+        out[:, self.test_index] = fn(soft, self.test_index, context)
         return out
 
     @torch.no_grad()
@@ -555,8 +855,12 @@ class LLMHead(BaseModule):
             raise ValueError(f'{len(soft)} clips of soft tokens do not '
                              f'split into {num} samples')
         clips = len(soft) // num
-        context = self._context(soft, self.test_index)
-        scores = self.scores(soft, context).view(num, clips, -1).mean(1)
+        # the clips' prompt runs once when generation shares it
+        context = (
+            self._context(soft, self.test_index) if self.generate else None)
+        # averaging clips needs every candidate's exact score
+        scores = self.scores(
+            soft, context, exact=clips > 1).view(num, clips, -1).mean(1)
         texts = None
         if self.generate:
             first = torch.arange(num, device=soft.device) * clips
@@ -567,8 +871,11 @@ class LLMHead(BaseModule):
                      for k, v in self.llm.cache_state(cache)], num)
                 last = last[first]
             texts = self.generate_text(soft[first], (last, cache))
+        searched = self.score_search == 'topk' and clips == 1
         for i, sample in enumerate(data_samples):
             sample.set_pred_score(scores[i])
+            if searched:  # metrics that re-rank subsets must refuse it
+                sample.score_exact_topk = self.search_topk
             sample.set_pred_label(scores[i].argmax().view(1))
             if texts is not None:
                 index, rule = self._matcher()(texts[i])

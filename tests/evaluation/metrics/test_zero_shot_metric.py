@@ -86,3 +86,12 @@ def test_errors():
     metric.dataset_meta = dict(classes=list('abcdef'))
     with pytest.raises(ValueError, match="'zz' is not a class name"):
         run(metric, LABELS, SCORES)
+
+
+def test_refuses_scores_exact_in_the_top_k_only():
+    metric = ZeroShotAccMetric(unseen_classes=[2, 3])
+    sample = ActionDataSample().set_gt_label(2).set_pred_score(
+        torch.tensor([0., -1., -2., -9.]))
+    sample.score_exact_topk = 1  # what LLMHead's top-k search marks
+    with pytest.raises(ValueError, match="score_search='exact'"):
+        metric.process(None, [sample.to_dict()])

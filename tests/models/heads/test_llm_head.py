@@ -53,8 +53,12 @@ def test_trie_scoring_is_exact():
     soft = torch.randn(3, 4, 32)
     with torch.no_grad():
         expected = naive_scores(head, soft, head.test_index)
-    got = head.candidate_scores(soft)
+    got = head.candidate_scores(soft)  # prompt and trie in one pass
     torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
+    # after the clips' prompt ran on its own (shared with generation)
+    shared = head.candidate_scores(
+        soft, context=head._context(soft, head.test_index))
+    torch.testing.assert_close(shared, expected, atol=1e-4, rtol=1e-4)
     # shared name prefixes ('hand waving' / 'hands up ...') share nodes
     trie = head._trie(head.test_index)
     total = sum(len(head._name_ids(c)) for c in range(32))
@@ -240,3 +244,121 @@ def test_candidate_lists_of_odd_values(tmp_path):
     latin.write_bytes('jump up\ncaf\xe9\n'.encode('latin-1'))
     with pytest.raises(ValueError, match="latin.txt' is not UTF-8 text"):
         read_candidates(str(latin))
+
+
+def peaked(head, scale=30.):
+    """Sharpen the tiny LLM's next-token distributions (as a trained model
+    has them), so that the top-k search prunes."""
+    with torch.no_grad():
+        head.llm.base_causal_lm.get_output_embeddings().weight.mul_(scale)
+    return head
+
+
+@pytest.mark.parametrize('topk,width', [(1, None), (5, None), (5, 2),
+                                        (3, 40)])
+def test_topk_search_keeps_the_top_k_exact(topk, width):
+    head = peaked(
+        build(score_search='topk', search_topk=topk,
+              search_width=width)).eval()
+    soft = torch.randn(5, 4, 32)
+    exact = head.candidate_scores(soft)
+    got = head.search_scores(soft)
+    assert got.shape == exact.shape == (5, 32)
+    top = exact.topk(topk, dim=1)
+    found = got.topk(topk, dim=1)
+    assert torch.equal(found.indices, top.indices)
+    torch.testing.assert_close(found.values, top.values, atol=1e-4,
+                               rtol=1e-4)
+    # the others get an upper bound of their own score, below the k-th
+    assert (got >= exact - 1e-4).all()
+    assert (got.topk(topk + 1, dim=1).values[:, -1] <=
+            top.values[:, -1] + 1e-4).all()
+    # through predict: pred_score ranks the same top-k
+    out = head.predict(soft, samples(range(5)))
+    for i, sample in enumerate(out):
+        assert sample.pred_label.item() == top.indices[i, 0].item()
+
+
+def test_topk_search_expands_fewer_nodes_than_the_trie_has():
+    head = peaked(build(score_search='topk', search_topk=1)).eval()
+    fed = []
+    forward = head.llm.forward_embeds
+
+    def count(embeds, *args, **kwargs):
+        fed.append(embeds.shape[1])
+        return forward(embeds, *args, **kwargs)
+
+    head.llm.forward_embeds = count
+    head.search_scores(torch.randn(1, 4, 32))
+    # the context, then one position per step and clip (width 1)
+    searched = sum(fed[1:])
+    assert 0 < searched < len(head._trie(head.test_index).tokens)
+
+
+def test_topk_search_with_several_clips_scores_exactly():
+    head = peaked(build(score_search='topk', search_topk=1)).eval()
+    soft = torch.randn(4, 4, 32)  # 2 samples x 2 clips
+    out = head.predict(soft, samples([0, 1]))
+    exact = head.scores(soft, exact=True).view(2, 2, -1).mean(1)
+    torch.testing.assert_close(
+        torch.stack([s.pred_score for s in out]), exact)
+
+
+def test_search_options_are_checked():
+    with pytest.raises(ValueError, match='score_search'):
+        build(score_search='beam')
+    with pytest.raises(ValueError, match="score_norm='sum'"):
+        build(score_search='topk', score_norm='mean')
+    with pytest.raises(ValueError, match='search_topk'):
+        build(score_search='topk', search_topk=0)
+    with pytest.raises(ValueError, match='align_weight'):
+        build(align_weight=-1.)
+
+
+def test_name_alignment_loss():
+    head = build(align_weight=0.5, train_classes=list(range(8)))
+    names = head.name_embeddings()
+    assert names.shape == (32, 32) and not names.requires_grad
+    # a clip whose soft tokens are its class name's embedding is aligned
+    labels = torch.arange(8)
+    soft = names[labels][:, None].repeat(1, 4, 1).clone().requires_grad_()
+    out = head.loss(soft, samples(labels))
+    assert set(out) == {'loss_llm', 'token_acc', 'name_acc', 'loss_align',
+                        'align_acc'}
+    assert out['align_acc'] == 1
+    shuffled = head.loss(soft.roll(1, 0), samples(labels))
+    assert shuffled['loss_align'] > out['loss_align']
+    # it trains the soft tokens towards the names
+    soft = torch.randn(8, 4, 32, requires_grad=True)
+    opt = torch.optim.Adam([soft], lr=0.05)
+    first = None
+    for _ in range(20):
+        loss = head._align_loss(soft, labels)['loss_align']
+        first = first if first is not None else loss.item()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.5 * first
+
+
+def test_shuffled_candidates_change_the_prompt_every_step():
+    head = build(shuffle_candidates=True, train_classes=list(range(6)))
+    prompts = []
+    real = head.llm.embed_tokens
+
+    def spy(ids):
+        if ids.dim() == 2 and ids.shape[0] == 1:  # the shared prefix
+            prompts.append(head.llm.tokenizer.decode(ids[0]))
+        return real(ids)
+
+    head.llm.embed_tokens = spy
+    soft = torch.randn(2, 4, 32)
+    torch.manual_seed(1)
+    for _ in range(4):
+        head.loss(soft, samples([0, 5]))
+    assert len(prompts) == 4 and len(set(prompts)) > 1
+    names = head.class_names[:6]
+    for text in prompts:  # every seen name, each once, in some order
+        assert all(text.count(n + ';') + text.count(n + '.') == 1
+                   for n in names)
+    assert head._prompts == {}  # shuffled prompts are not kept
