@@ -257,4 +257,5 @@ def test_refactored_analysis_scripts_keep_their_clis(tmp_path, tiny_synth_ntu,
     assert amp['wrapper'] == 'CPUAmpOptimWrapper' and amp['steps'] == 1
     assert json.loads(out.read_text())['speedup'] == amp['speedup'] > 0
     printed = capsys.readouterr().out
-    assert '| candidate scoring |' in printed and 'speed-up' in printed
+    assert '| candidate scoring, exact |' in printed
+    assert '| candidate scoring, topk |' in printed and 'speed-up' in printed

@@ -41,8 +41,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--score-search',
         choices=['exact', 'topk'],
-        default='topk',
-        help='the scoring compared with generation (both are timed)')
+        help='the scoring compared with generation (both are timed); '
+        "default: the config's model.cls_head.score_search")
     parser.add_argument(
         '--repeats',
         type=int,
@@ -116,14 +116,15 @@ def compare(cfg,
             num_clips,
             batch_size,
             max_new_tokens,
-            score_search='topk'):
+            score_search=None):
     """Scoring (exact and top-k search) vs generation on ``num_clips``
     test clips (a fixed random subset).
 
     Returns:
         dict: ``<way>_ms_per_clip``, ``<way>_top1`` and ``<way>_top5`` for
         ``exact`` and ``topk`` (``generate``: top-1 only); ``score_*`` and
-        ``speedup`` (generation time / scoring time) for ``score_search``.
+        ``speedup`` (generation time / scoring time) for ``score_search``
+        (None: the head's configured ``score_search``).
     """
     from mmengine.runner import Runner
     loader_cfg = cfg.test_dataloader.copy()
@@ -137,6 +138,7 @@ def compare(cfg,
     head = model.cls_head
     head.max_new_tokens = max_new_tokens
     configured = head.score_search
+    score_search = score_search or configured
     matcher = head._matcher()
     ways = ('exact', 'topk')
     stats = dict(clips=0, samples=0, off_list=0, generate_s=0.,
