@@ -196,11 +196,12 @@ class LLMHead(BaseModule):
     prompt and padding are labelled -100).
 
     Prediction fills ``pred_score`` (over all classes of the knowledge,
-    non-candidates -1e4) with the exact log-likelihood of every candidate
-    name (followed by ``'.'``) given the prompt: the names are packed into
-    one token trie that is scored in a single forward pass on top of the
-    clip's cached prompt, so ``AccMetric`` reports top-1/top-5 without
-    generation. With ``generate=True`` it also decodes greedily and
+    non-candidates -1e4) with the log-likelihood of the candidate names
+    (each followed by ``'.'``) given the prompt, so ``AccMetric`` reports
+    top-1/top-5 without generation: either every name exactly (the names
+    packed into one token trie, run in the same forward pass as the
+    clip's prompt tokens) or, with ``score_search='topk'``, the top k
+    exactly by a best-first search over that trie. With ``generate=True`` it also decodes greedily and
     stores ``pred_text`` (the answer), ``pred_text_label`` (the class it
     names, see :class:`ClassNameMatcher`; when it names none, the scored
     ``pred_label``) and ``pred_text_match`` (the matching rule, ``'none'``
