@@ -57,6 +57,31 @@ def read_candidates(path: str) -> List[str]:
     return names
 
 
+def _build_trie(sequences: List[List[int]]) -> Tuple:
+    """A token trie as lists indexed by node (0 is the root).
+
+    Returns:
+        tuple: ``children`` (token -> child node, per node), ``parent``,
+        ``token`` (the root's is 0), ``depth`` and ``ends`` (each
+        sequence's last node).
+    """
+    children: List[Dict[int, int]] = [dict()]
+    parent, token, depth = [-1], [0], [0]
+    ends = []
+    for seq in sequences:
+        node = 0
+        for tok in seq:
+            if tok not in children[node]:
+                children.append(dict())
+                parent.append(node)
+                token.append(tok)
+                depth.append(depth[node] + 1)
+                children[node][tok] = len(token) - 1
+            node = children[node][tok]
+        ends.append(node)
+    return children, parent, token, depth, ends
+
+
 class _Trie:
     """Token trie of the candidate names, flattened for one forward pass.
 
@@ -68,20 +93,7 @@ class _Trie:
     """
 
     def __init__(self, sequences: List[List[int]]):
-        children: List[Dict[int, int]] = [dict()]
-        parent, token, depth = [-1], [-1], [0]
-        ends = []
-        for seq in sequences:
-            node = 0
-            for tok in seq:
-                if tok not in children[node]:
-                    children.append(dict())
-                    parent.append(node)
-                    token.append(tok)
-                    depth.append(depth[node] + 1)
-                    children[node][tok] = len(token) - 1
-                node = children[node][tok]
-            ends.append(node)
+        children, parent, token, depth, ends = _build_trie(sequences)
         # inputs: non-root nodes that have children (leaves need no output)
         inner = [n for n in range(1, len(token)) if children[n]]
         row = {0: 0}
@@ -124,20 +136,7 @@ class _SearchTrie:
     """
 
     def __init__(self, sequences: List[List[int]]):
-        children: List[Dict[int, int]] = [dict()]
-        parent, token, depth = [-1], [0], [0]
-        ends = []
-        for seq in sequences:
-            node = 0
-            for tok in seq:
-                if tok not in children[node]:
-                    children.append(dict())
-                    parent.append(node)
-                    token.append(tok)
-                    depth.append(depth[node] + 1)
-                    children[node][tok] = len(token) - 1
-                node = children[node][tok]
-            ends.append(node)
+        children, parent, token, depth, ends = _build_trie(sequences)
         num = len(token)
         self.num_nodes = num
         self.parent = parent
