@@ -201,10 +201,11 @@ class LLMHead(BaseModule):
     packed into one token trie, run in the same forward pass as the
     clip's prompt tokens) or, with ``score_search='topk'``, the top k
     exactly by a best-first search over that trie. With ``generate=True``
-    it also decodes greedily and stores ``pred_text`` (the answer), ``pred_text_label`` (the class it
-    names, see :class:`ClassNameMatcher`; when it names none, the scored
-    ``pred_label``) and ``pred_text_match`` (the matching rule, ``'none'``
-    for an answer that names no class). The candidates must then be
+    it also decodes greedily and stores ``pred_text`` (the answer),
+    ``pred_text_label`` (the class it names, see
+    :class:`ClassNameMatcher`; when it names none, the scored
+    ``pred_label``) and ``pred_text_match`` (the matching rule,
+    ``'none'`` for an answer that names no class). The candidates must then be
     distinguishable in text (:func:`check_names`), checked when they are
     set.
 
