@@ -362,3 +362,15 @@ def test_shuffled_candidates_change_the_prompt_every_step():
         assert all(text.count(n + ';') + text.count(n + '.') == 1
                    for n in names)
     assert head._prompts == {}  # shuffled prompts are not kept
+
+
+def test_topk_search_and_generation_share_the_prompt_cache():
+    head = peaked(build(generate=True, score_search='topk')).eval()
+    soft = torch.randn(3, 4, 32)
+    alone = head.generate_text(soft)
+    data = head.predict(soft, samples([0, 1, 2]))
+    # the search grew its own copy of the cache, not generation's
+    assert [d.pred_text for d in data] == alone
+    torch.testing.assert_close(
+        torch.stack([d.pred_score for d in data]), head.search_scores(soft))
+    assert all(d.score_exact_topk == 5 for d in data)
