@@ -799,7 +799,7 @@ def load_recognizer(args: argparse.Namespace, candidates: Optional[List[str]]):
         except (ValueError, KeyError) as err:
             raise DemoError(f'--candidates: {_one_line(err)}') from None
     head.generate = not args.no_generate
-    if getattr(head, 'score_search', 'exact') == 'topk':
+    if head.score_search == 'topk':
         # the top-k search keeps search_topk names exact: all printed ones
         head.search_topk = max(head.search_topk, args.topk)
     return model, build_pipeline(pipeline_cfg), missing

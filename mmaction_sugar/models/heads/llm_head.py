@@ -57,117 +57,77 @@ def read_candidates(path: str) -> List[str]:
     return names
 
 
-def _build_trie(sequences: List[List[int]]) -> Tuple:
-    """A token trie as lists indexed by node (0 is the root).
-
-    Returns:
-        tuple: ``children`` (token -> child node, per node), ``parent``,
-        ``token`` (the root's is 0), ``depth`` and ``ends`` (each
-        sequence's last node).
-    """
-    children: List[Dict[int, int]] = [dict()]
-    parent, token, depth = [-1], [0], [0]
-    ends = []
-    for seq in sequences:
-        node = 0
-        for tok in seq:
-            if tok not in children[node]:
-                children.append(dict())
-                parent.append(node)
-                token.append(tok)
-                depth.append(depth[node] + 1)
-                children[node][tok] = len(token) - 1
-            node = children[node][tok]
-        ends.append(node)
-    return children, parent, token, depth, ends
-
-
 class _Trie:
-    """Token trie of the candidate names, flattened for one forward pass.
+    """Token trie of the candidate names, in the two layouts scoring uses.
 
-    Every internal node is one input position; its 4D mask row sees the
-    context and its own ancestors, its position id is the context length
-    plus its depth. ``paths[c]`` lists, for candidate c, the (row, token)
-    pairs whose log-probabilities add up to the candidate's likelihood,
-    row 0 being the context's last position.
+    Node 0 is the root (the context's last position).
+
+    One-pass scoring (:meth:`LLMHead.candidate_scores`): every internal
+    node below the root is one input position (``tokens``, ``depth``);
+    its 4D mask row (``visible``) sees the context and its own ancestors,
+    its position id is the context length plus its depth. ``rows`` /
+    ``toks`` / ``valid`` (candidates, steps) gather the (row, token) pairs
+    whose log-probabilities add up to a candidate's likelihood, row 0
+    being the context's last position.
+
+    Best-first search (:meth:`LLMHead.search_scores`): per-node arrays
+    over all ``num_nodes`` nodes plus one dummy node (index
+    ``num_nodes``) that pads them: ``node_token``, ``node_depth``,
+    ``has_children``, ``child_node`` / ``child_token`` (nodes, width);
+    ``end`` is each candidate's last node and ``path`` (candidates,
+    depth) its nodes from depth 1, padded with the dummy node.
     """
 
     def __init__(self, sequences: List[List[int]]):
-        children, parent, token, depth, ends = _build_trie(sequences)
-        # inputs: non-root nodes that have children (leaves need no output)
+        children: List[Dict[int, int]] = [dict()]
+        parent, token, depth = [-1], [0], [0]
+        ends = []
+        for seq in sequences:
+            node = 0
+            for tok in seq:
+                if tok not in children[node]:
+                    children.append(dict())
+                    parent.append(node)
+                    token.append(tok)
+                    depth.append(depth[node] + 1)
+                    children[node][tok] = len(token) - 1
+                node = children[node][tok]
+            ends.append(node)
+        self.parent = parent
+        paths = [self.ancestors(end)[::-1] for end in ends]
+        # one-pass layout: inputs are the non-root nodes that have
+        # children (leaves need no output)
         inner = [n for n in range(1, len(token)) if children[n]]
         row = {0: 0}
         row.update({n: i + 1 for i, n in enumerate(inner)})
         self.tokens = torch.tensor([token[n] for n in inner], dtype=torch.long)
         self.depth = torch.tensor([depth[n] for n in inner], dtype=torch.long)
-        visible = torch.zeros(len(inner), len(inner), dtype=torch.bool)
+        self.visible = torch.zeros(len(inner), len(inner), dtype=torch.bool)
         for i, n in enumerate(inner):
-            a = n
-            while a > 0:
-                visible[i, row[a] - 1] = True
-                a = parent[a]
-        self.visible = visible
-        self.paths = []
-        for end in ends:
-            pairs, n = [], end
-            while n > 0:
-                pairs.append((row[parent[n]], token[n]))
-                n = parent[n]
-            self.paths.append(pairs[::-1])
-        # gather indices: (candidate, step) -> row/token, padded with row 0
-        width = max(len(p) for p in self.paths)
-        self.rows = torch.zeros(len(ends), width, dtype=torch.long)
-        self.toks = torch.zeros(len(ends), width, dtype=torch.long)
-        self.valid = torch.zeros(len(ends), width, dtype=torch.bool)
-        for c, pairs in enumerate(self.paths):
-            for s, (r, t) in enumerate(pairs):
-                self.rows[c, s], self.toks[c, s] = r, t
+            for a in self.ancestors(n):
+                self.visible[i, row[a] - 1] = True
+        steps = max(map(len, paths))
+        self.rows = torch.zeros(len(ends), steps, dtype=torch.long)
+        self.toks = torch.zeros(len(ends), steps, dtype=torch.long)
+        self.valid = torch.zeros(len(ends), steps, dtype=torch.bool)
+        for c, nodes in enumerate(paths):
+            for s, n in enumerate(nodes):
+                self.rows[c, s], self.toks[c, s] = row[parent[n]], token[n]
                 self.valid[c, s] = True
-
-
-class _SearchTrie:
-    """Token trie of the candidate names as arrays, for best-first search.
-
-    Node 0 is the root (the context's last position). ``child_node`` /
-    ``child_token`` (nodes, width) list every node's children, padded with
-    the dummy node ``num_nodes`` (whose column is never read);
-    ``path`` (candidates, depth) lists each candidate's nodes from depth 1,
-    padded with the dummy node.
-    """
-
-    def __init__(self, sequences: List[List[int]]):
-        children, parent, token, depth, ends = _build_trie(sequences)
-        num = len(token)
-        self.num_nodes = num
-        self.parent = parent
-        self.token = torch.tensor(token, dtype=torch.long)
-        self.depth = torch.tensor(depth, dtype=torch.long)
-        self.has_children = torch.tensor([bool(c) for c in children])
+        # search layout: per node, padded with the dummy node
+        num = self.num_nodes = len(token)
+        self.node_token = torch.tensor(token + [0], dtype=torch.long)
+        self.node_depth = torch.tensor(depth + [1], dtype=torch.long)
+        self.has_children = torch.tensor([bool(c) for c in children] +
+                                         [False])
         width = max(1, max(len(c) for c in children))
-        self.child_node = torch.full((num, width), num, dtype=torch.long)
-        self.child_token = torch.zeros(num, width, dtype=torch.long)
+        self.child_node = torch.full((num + 1, width), num, dtype=torch.long)
+        self.child_token = torch.zeros(num + 1, width, dtype=torch.long)
         for n, kids in enumerate(children):
             for j, (tok, kid) in enumerate(kids.items()):
                 self.child_node[n, j], self.child_token[n, j] = kid, tok
-        paths = []
-        for end in ends:
-            nodes, n = [], end
-            while n > 0:
-                nodes.append(n)
-                n = parent[n]
-            paths.append(nodes[::-1])
         self.end = torch.tensor(ends, dtype=torch.long)
-        # one dummy node (index num) pads every per-node array
-        self.child_node = torch.cat(
-            [self.child_node,
-             torch.full((1, width), num, dtype=torch.long)])
-        self.child_token = F.pad(self.child_token, (0, 0, 0, 1))
-        self.has_children = F.pad(self.has_children, (0, 1))
-        self.depth = F.pad(self.depth, (0, 1), value=1)
-        self.token = F.pad(self.token, (0, 1))
-        self.path = torch.full((len(ends), max(map(len, paths))),
-                               num,
-                               dtype=torch.long)
+        self.path = torch.full((len(ends), steps), num, dtype=torch.long)
         for c, nodes in enumerate(paths):
             self.path[c, :len(nodes)] = torch.tensor(nodes)
 
@@ -383,7 +343,6 @@ class LLMHead(BaseModule):
         self.score_search = score_search
         self.search_topk = search_topk
         self.search_width = search_width
-        self._search_tries: Dict[Tuple[int, ...], _SearchTrie] = {}
         self._prompts: Dict[Tuple[int, ...], Tuple] = {}
         self._targets: Dict[int, List[int]] = {}
         self._tries: Dict[Tuple[int, ...], _Trie] = {}
@@ -607,6 +566,13 @@ class LLMHead(BaseModule):
             self._tries[key] = _Trie([self._name_ids(c) for c in key])
         return self._tries[key]
 
+    def _additive(self, mask: torch.Tensor, device) -> torch.Tensor:
+        """A boolean attention mask (True: visible) as the additive mask
+        the LLM takes."""
+        return torch.zeros(
+            mask.shape, dtype=self.llm.dtype).masked_fill(
+                ~mask, torch.finfo(self.llm.dtype).min).to(device)
+
     @torch.no_grad()
     def candidate_scores(self,
                          soft: torch.Tensor,
@@ -653,9 +619,7 @@ class LLMHead(BaseModule):
             mask[:clip, seen:ctx] = torch.ones(clip, clip).tril().bool()
             mask[clip:, seen:ctx] = True
             mask[clip:, ctx:] = trie.visible
-            additive = torch.zeros(
-                mask.shape, dtype=self.llm.dtype).masked_fill(
-                    ~mask, torch.finfo(self.llm.dtype).min).to(device)
+            additive = self._additive(mask, device)
             positions = torch.cat([
                 torch.arange(seen, ctx), ctx - 1 + trie.depth
             ]).to(device)
@@ -706,13 +670,9 @@ class LLMHead(BaseModule):
         soft = self._check_tokens(soft)
         classes = self.test_index if classes is None else classes
         last, cache = context or self._context(soft, classes)
-        key = tuple(classes.tolist())
-        if key not in self._search_tries:
-            self._search_tries[key] = _SearchTrie(
-                [self._name_ids(c) for c in key])
-        trie = self._search_tries[key]
+        trie = self._trie(classes)
         device, num, dummy = soft.device, len(soft), trie.num_nodes
-        k = min(self.search_topk, len(key))
+        k = min(self.search_topk, len(classes))
         width = min(self.search_width or k, dummy)
         child_node = trie.child_node.to(device)
         child_token = trie.child_token.to(device)
@@ -730,8 +690,7 @@ class LLMHead(BaseModule):
                 -1, child_token[picks])
             score.scatter_(1, kids.flatten(1), new.flatten(1))
             expanded.scatter_(1, picks, True)
-            score[:, dummy] = float('-inf')
-            expanded[:, dummy] = False
+            score[:, dummy] = float('-inf')  # padding scattered there
 
         expand(
             torch.zeros(num, 1, dtype=torch.long, device=device),
@@ -748,9 +707,7 @@ class LLMHead(BaseModule):
             vals, picks = score.masked_fill(~open_, float('-inf')).topk(
                 width, dim=1)
             ok = vals.isfinite()
-            keep = ok.any(0)
-            picks, ok = picks[:, keep].masked_fill(~ok[:, keep], dummy), \
-                ok[:, keep]
+            picks = picks.masked_fill(~ok, dummy)[:, ok.any(0)]
             step, length = picks.shape[1], cache.get_seq_length()
             mask = torch.zeros(num, step, length + step, dtype=torch.bool)
             mask[:, :, :ctx] = True
@@ -762,14 +719,11 @@ class LLMHead(BaseModule):
                     for anc in trie.ancestors(node)[1:]:
                         mask[i, j, slot[i][anc]] = True
                     slot[i][node] = length + j
-            additive = torch.zeros(
-                mask.shape, dtype=self.llm.dtype).masked_fill(
-                    ~mask, torch.finfo(self.llm.dtype).min).to(device)
             hidden, cache = self.llm.forward_embeds(
-                self.llm.embed_tokens(trie.token.to(device)[picks]),
+                self.llm.embed_tokens(trie.node_token.to(device)[picks]),
                 cache=cache,
-                attention_mask=additive[:, None],
-                position_ids=ctx - 1 + trie.depth.to(device)[picks])
+                attention_mask=self._additive(mask, device)[:, None],
+                position_ids=ctx - 1 + trie.node_depth.to(device)[picks])
             expand(picks, self.llm.logits(hidden))
         # a name's deepest scored prefix: its own score once complete
         path = score[:, trie.path.to(device)]
@@ -862,8 +816,9 @@ class LLMHead(BaseModule):
         context = (
             self._context(soft, self.test_index) if self.generate else None)
         # averaging clips needs every candidate's exact score
+        exact = clips > 1
         scores = self.scores(
-            soft, context, exact=clips > 1).view(num, clips, -1).mean(1)
+            soft, context, exact=exact).view(num, clips, -1).mean(1)
         texts = None
         if self.generate:
             first = torch.arange(num, device=soft.device) * clips
@@ -874,7 +829,7 @@ class LLMHead(BaseModule):
                      for k, v in self.llm.cache_state(cache)], num)
                 last = last[first]
             texts = self.generate_text(soft[first], (last, cache))
-        searched = self.score_search == 'topk' and clips == 1
+        searched = self.score_search == 'topk' and not exact
         for i, sample in enumerate(data_samples):
             sample.set_pred_score(scores[i])
             if searched:  # metrics that re-rank subsets must refuse it
